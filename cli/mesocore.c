@@ -1,0 +1,82 @@
+/* cli/mesocore.c: the `mesocore` command and its subcommands. */
+#include "cli/sim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef MC_VERSION
+#define MC_VERSION "unknown"
+#endif
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: mesocore <command> [options]\n"
+               "\n"
+               "commands:\n"
+               "  sim [--check] FILE|-   run an allocation scenario in virtual time (docs/sim.md)\n"
+               "  version                print the version\n"
+               "  help                   print this help\n");
+}
+
+static int cmd_sim(int argc, char **argv)
+{
+    struct mc_sim_options opt = {.shards = 1, .check = false};
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--check") == 0) {
+            opt.check = true;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "mesocore sim: unknown option '%s'\n", argv[i]);
+            return 2;
+        } else if (path) {
+            fprintf(stderr, "mesocore sim: one scenario file at a time\n");
+            return 2;
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path) {
+        fprintf(stderr, "mesocore sim: which scenario? (a FILE, or - for standard input)\n");
+        return 2;
+    }
+    FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!in) {
+        fprintf(stderr, "mesocore sim: cannot open '%s': ", path);
+        perror(NULL);
+        return 2;
+    }
+    int rc = mc_sim_run(in, in == stdin ? "<stdin>" : path, stdout, stderr, &opt);
+    if (in != stdin)
+        fclose(in);
+    if (fflush(stdout) != 0 && rc == 0) {
+        perror("mesocore sim: write error");
+        rc = 1;
+    }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "sim") == 0)
+        return cmd_sim(argc - 1, argv + 1);
+    if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+        printf("mesocore %s\n", MC_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "mesocore: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

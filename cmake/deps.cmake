@@ -1,0 +1,38 @@
+# Finds mesocore's dependencies. Each missing one stops configure with the
+# Debian package that provides it; scripts/deps installs them all.
+find_package(PkgConfig)
+if(NOT PKG_CONFIG_FOUND)
+  message(FATAL_ERROR "pkg-config not found: apt-get install pkg-config (or run scripts/deps)")
+endif()
+find_package(Threads REQUIRED)
+
+# mc_require_pkg(<prefix> <pkg-config module> <Debian package>)
+function(mc_require_pkg prefix module debpkg)
+  pkg_check_modules(${prefix} QUIET IMPORTED_TARGET GLOBAL ${module})
+  if(NOT ${prefix}_FOUND)
+    message(FATAL_ERROR
+      "mesocore needs ${module} (pkg-config module '${module}' not found).\n"
+      "Install it with: apt-get install ${debpkg}   (or run scripts/deps)")
+  endif()
+  message(STATUS "found ${module} ${${prefix}_VERSION}")
+endfunction()
+
+mc_require_pkg(URCU liburcu-memb liburcu-dev)
+mc_require_pkg(URCU_CDS liburcu-cds liburcu-dev)
+mc_require_pkg(CK ck libck-dev)
+mc_require_pkg(HWLOC hwloc libhwloc-dev)
+if(MC_JEMALLOC)
+  mc_require_pkg(JEMALLOC jemalloc libjemalloc-dev)
+endif()
+if(MC_BUILD_TESTS)
+  mc_require_pkg(CMOCKA cmocka libcmocka-dev)
+endif()
+if(MC_BUILD_BENCH)
+  find_package(benchmark QUIET)
+  if(NOT benchmark_FOUND)
+    message(FATAL_ERROR "MC_BUILD_BENCH needs google-benchmark: apt-get install libbenchmark-dev (or run scripts/deps)")
+  endif()
+endif()
+if(MC_BUILD_FUZZ AND NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+  message(FATAL_ERROR "MC_BUILD_FUZZ needs clang (-fsanitize=fuzzer): configure with CC=clang-14 or afl-clang-fast")
+endif()
