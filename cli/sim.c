@@ -21,6 +21,7 @@
 /* An automatic framework's task size, by framework id. */
 struct mc_sim_auto {
     char *fw;
+    char *text; /* canonical text of the task */
     mc_res_t task;
 };
 
@@ -50,15 +51,6 @@ static uint64_t mc_sim_clock(void *arg)
     return ((struct mc_sim *)arg)->now;
 }
 
-static char *mc_sim_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 static void mc_sim_on_offers(void *arg, const struct mc_offer *offers, size_t n)
 {
     struct mc_sim *sim = arg;
@@ -74,10 +66,9 @@ static void mc_sim_on_offers(void *arg, const struct mc_offer *offers, size_t n)
             sim->capoffers = cap;
         }
         struct mc_sim_offer *o = &sim->offers[sim->noffers];
-        size_t need = mc_res_format(offers[i].res, NULL, 0) + 1;
-        o->fw = mc_sim_strdup(offers[i].framework);
-        o->agent = mc_sim_strdup(offers[i].agent);
-        o->text = malloc(need);
+        o->fw = strdup(offers[i].framework);
+        o->agent = strdup(offers[i].agent);
+        o->text = mc_res_str(offers[i].res);
         mc_res_init(&o->res);
         if (!o->fw || !o->agent || !o->text || mc_res_copy(&o->res, offers[i].res)) {
             free(o->fw);
@@ -87,7 +78,6 @@ static void mc_sim_on_offers(void *arg, const struct mc_offer *offers, size_t n)
             sim->oom = true;
             return;
         }
-        mc_res_format(offers[i].res, o->text, need);
         o->seq = offers[i].seq;
         sim->noffers++;
     }
@@ -311,6 +301,7 @@ static int mc_sim_cmd_framework(struct mc_sim *sim, char **t, int n)
         struct mc_sim_auto *a = mc_sim_auto_find(sim, t[2]);
         if (a) {
             free(a->fw);
+            free(a->text);
             mc_res_fini(&a->task);
             *a = sim->autos[--sim->nautos];
         }
@@ -343,7 +334,7 @@ static int mc_sim_cmd_framework(struct mc_sim *sim, char **t, int n)
             break;
         p = comma + 1;
     }
-    struct mc_sim_auto a = {NULL, MC_RES_INIT};
+    struct mc_sim_auto a = {NULL, NULL, MC_RES_INIT};
     if (n == 7) {
         int rc = mc_sim_res(sim, t[6], &a.task);
         if (rc)
@@ -351,17 +342,18 @@ static int mc_sim_cmd_framework(struct mc_sim *sim, char **t, int n)
         if (mc_res_empty(&a.task))
             return mc_sim_fail(sim, "task size is empty");
         void *p = realloc(sim->autos, (sim->nautos + 1) * sizeof(*sim->autos));
-        if (!p || !(a.fw = mc_sim_strdup(id))) {
-            if (p)
-                sim->autos = p;
+        if (p)
+            sim->autos = p;
+        if (!p || !(a.fw = strdup(id)) || !(a.text = mc_res_str(&a.task))) {
+            free(a.fw);
             mc_res_fini(&a.task);
             return 1;
         }
-        sim->autos = p;
     }
     int erc = mc_engine_framework_add(sim->e, id, roles, nroles, NULL, 0);
     if (erc) {
         free(a.fw);
+        free(a.text);
         mc_res_fini(&a.task);
         return mc_sim_engine_err(sim, erc, "framework add");
     }
@@ -440,10 +432,7 @@ static int mc_sim_cmd_run(struct mc_sim *sim, uint64_t max)
                           ? mc_engine_accept(sim->e, o->fw, o->agent, &a->task)
                           : MC_EEXCEED;
             if (erc == MC_OK) {
-                char buf[4096];
-                size_t need = mc_res_format(&a->task, buf, sizeof(buf));
-                fprintf(sim->out, "launch %s %s %s\n", o->fw, o->agent,
-                        need < sizeof(buf) ? buf : "(task)");
+                fprintf(sim->out, "launch %s %s %s\n", o->fw, o->agent, a->text);
                 launched++;
             } else if (erc != MC_EEXCEED) {
                 rc = mc_sim_engine_err(sim, erc, "run: accept");
@@ -468,35 +457,29 @@ struct mc_sim_print {
 static void mc_sim_print_fw(void *arg, const struct mc_fw_info *fw)
 {
     struct mc_sim_print *p = arg;
-    if (p->what == 0) {
-        size_t need = mc_res_format(fw->alloc, NULL, 0) + 1;
-        char stackbuf[1024], *buf = need <= sizeof(stackbuf) ? stackbuf : malloc(need);
-        if (!buf) {
-            p->sim->oom = true;
-            return;
-        }
-        mc_res_format(fw->alloc, buf, need);
-        fprintf(p->sim->out, "allocation %s %s share %.6f\n", fw->id, buf, fw->share);
-        if (buf != stackbuf)
-            free(buf);
-    } else {
+    if (p->what == 1) {
         fprintf(p->sim->out, "tasks %s %llu\n", fw->id, (unsigned long long)fw->tasks);
+        return;
     }
+    char *text = mc_res_str(fw->alloc);
+    if (!text) {
+        p->sim->oom = true;
+        return;
+    }
+    fprintf(p->sim->out, "allocation %s %s share %.6f\n", fw->id, text, fw->share);
+    free(text);
 }
 
 static void mc_sim_print_agent(void *arg, const struct mc_agent_info *a)
 {
     struct mc_sim_print *p = arg;
-    size_t need = mc_res_format(a->free, NULL, 0) + 1;
-    char stackbuf[1024], *buf = need <= sizeof(stackbuf) ? stackbuf : malloc(need);
-    if (!buf) {
+    char *text = mc_res_str(a->free);
+    if (!text) {
         p->sim->oom = true;
         return;
     }
-    mc_res_format(a->free, buf, need);
-    fprintf(p->sim->out, "agent %s free %s\n", a->id, buf);
-    if (buf != stackbuf)
-        free(buf);
+    fprintf(p->sim->out, "agent %s free %s\n", a->id, text);
+    free(text);
 }
 
 /* Holds the resources and ids of accept / decline / finish. */
@@ -696,6 +679,7 @@ int mc_sim_run(FILE *in, const char *name, FILE *out, FILE *err, const struct mc
     free(sim.offers);
     for (size_t i = 0; i < sim.nautos; i++) {
         free(sim.autos[i].fw);
+        free(sim.autos[i].text);
         mc_res_fini(&sim.autos[i].task);
     }
     free(sim.autos);

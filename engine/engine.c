@@ -197,15 +197,6 @@ static int mc__grow(void *pp, uint32_t *cap, uint32_t need, size_t elem)
     return MC_OK;
 }
 
-static char *mc__strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 static uint64_t mc__now(const mc_engine_t *e)
 {
     return e->cfg.clock(e->cfg.clock_arg);
@@ -312,6 +303,14 @@ static int mc__dims_reserve(mc_engine_t *e, const mc_res_t *r)
         e->dim_sym[e->ndims++] = add[k];
     }
     return MC_OK;
+}
+
+/* Forgets the dimensions added since there were @ndims (a failed call). */
+static void mc__dims_rollback(mc_engine_t *e, uint32_t ndims)
+{
+    for (uint32_t d = ndims; d < e->ndims; d++)
+        e->dim_of[e->dim_sym[d]] = 0xff;
+    e->ndims = ndims;
 }
 
 /* q[d] += sign * scalar quantities of @r (every role). */
@@ -500,7 +499,7 @@ static struct mc__role *mc__role_ensure(mc_engine_t *e, const char *name, int *r
     if (mc__grow(&e->roles, &e->caproles, e->nroles + 1, sizeof(*e->roles)))
         return NULL;
     r = calloc(1, sizeof(*r));
-    if (!r || !(r->name = mc__strdup(name)))
+    if (!r || !(r->name = strdup(name)))
         goto out_free;
     int64_t sym = mc_sym_intern(name, strlen(name));
     if (sym < 0)
@@ -599,9 +598,7 @@ int mc_engine_role_set(mc_engine_t *e, const char *role, double weight, const mc
     e->dirty = true;
     return MC_OK;
 out_dims:
-    for (uint32_t d = ndims; d < e->ndims; d++)
-        e->dim_of[e->dim_sym[d]] = 0xff;
-    e->ndims = ndims;
+    mc__dims_rollback(e, ndims);
     return rc;
 }
 
@@ -781,7 +778,7 @@ int mc_engine_agent_add(mc_engine_t *e, const char *id, const mc_res_t *total, c
     if (slot < 0)
         goto out_dims;
     struct mc__agent *a = calloc(1, sizeof(*a));
-    if (!a || !(a->id = mc__strdup(id)) || (attrs && !(a->attrs = mc__strdup(attrs))) ||
+    if (!a || !(a->id = strdup(id)) || (attrs && !(a->attrs = strdup(attrs))) ||
         mc_res_copy(&a->total, total) || mc_res_copy(&a->free, total) ||
         mc_idmap_put(&e->agent_ids, a->id, (uint32_t)slot)) {
         if (a)
@@ -796,9 +793,7 @@ int mc_engine_agent_add(mc_engine_t *e, const char *id, const mc_res_t *total, c
     e->pending = true;
     return MC_OK;
 out_dims:
-    for (uint32_t d = ndims; d < e->ndims; d++)
-        e->dim_of[e->dim_sym[d]] = 0xff;
-    e->ndims = ndims;
+    mc__dims_rollback(e, ndims);
     return rc;
 }
 
@@ -876,7 +871,7 @@ int mc_engine_framework_add(mc_engine_t *e, const char *id, const char *const *r
         return (int)slot;
     struct mc__fw *f = calloc(1, sizeof(*f));
     rc = MC_ENOMEM;
-    if (!f || !(f->id = mc__strdup(id)) || !(f->roles = calloc(nroles, sizeof(*f->roles))))
+    if (!f || !(f->id = strdup(id)) || !(f->roles = calloc(nroles, sizeof(*f->roles))))
         goto out_free;
     if (nmin) {
         if (!(f->min = calloc(nmin, sizeof(*f->min))))

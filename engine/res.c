@@ -651,3 +651,12 @@ size_t mc_res_format(const mc_res_t *r, char *buf, size_t size)
     }
     return p;
 }
+
+char *mc_res_str(const mc_res_t *r)
+{
+    size_t need = mc_res_format(r, NULL, 0) + 1;
+    char *s = malloc(need);
+    if (s)
+        mc_res_format(r, s, need);
+    return s;
+}

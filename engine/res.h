@@ -77,6 +77,10 @@ int mc_res_parse(mc_res_t *r, const char *s, size_t len, const char **why);
  * length it needs, writes at most @size bytes including the NUL. */
 size_t mc_res_format(const mc_res_t *r, char *buf, size_t size);
 
+/* Returns the canonical text of @r in memory from malloc(), or NULL on
+ * MC_ENOMEM. The caller frees it. */
+char *mc_res_str(const mc_res_t *r);
+
 /* Writes a thousandths value without trailing zeros ("4096", "0.5"). */
 size_t mc_milli_format(mc_milli_t v, char *buf, size_t size);
 
