@@ -1,5 +1,6 @@
 /* cli/mesocore.c: the `mesocore` command and its subcommands. */
 #include "cli/sim.h"
+#include "engine/engine.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: mesocore <command> [options]\n"
                "\n"
                "commands:\n"
-               "  sim [--check] FILE|-   run an allocation scenario in virtual time (docs/sim.md)\n"
+               "  sim [--shards N] [--check] FILE|-\n"
+               "                         run an allocation scenario in virtual time (docs/sim.md)\n"
                "  version                print the version\n"
                "  help                   print this help\n");
 }
@@ -26,6 +28,15 @@ static int cmd_sim(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--check") == 0) {
             opt.check = true;
+        } else if (strcmp(argv[i], "--shards") == 0 || strncmp(argv[i], "--shards=", 9) == 0) {
+            const char *v = argv[i][8] == '=' ? argv[i] + 9 : i + 1 < argc ? argv[++i] : "";
+            char *end;
+            unsigned long n = strtoul(v, &end, 10);
+            if (!*v || *end || n < 1 || n > MC_ENGINE_MAX_SHARDS) {
+                fprintf(stderr, "mesocore sim: --shards takes 1 to %u\n", MC_ENGINE_MAX_SHARDS);
+                return 2;
+            }
+            opt.shards = (unsigned)n;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             return 0;

@@ -626,6 +626,7 @@ int mc_sim_run(FILE *in, const char *name, FILE *out, FILE *err, const struct mc
 {
     struct mc_sim sim = {.opt = opt, .out = out, .err = err, .name = name};
     struct mc_engine_config cfg = {
+        .shards = opt->shards ? opt->shards : 1,
         .seed = 0,
         .clock = mc_sim_clock,
         .clock_arg = &sim,

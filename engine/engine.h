@@ -30,6 +30,7 @@ typedef struct mc_engine mc_engine_t;
 #define MC_ENGINE_MAX_DIMS   32u    /* distinct scalar resource names */
 #define MC_ENGINE_MAX_ROLES  65536u /* roles known to one engine */
 #define MC_FW_MAX_ROLES      64u    /* roles one framework may hold */
+#define MC_ENGINE_MAX_SHARDS 256u
 #define MC_NS_PER_SEC        1000000000ull
 #define MC_FILTER_MAX_NS     (365ull * 24 * 3600 * MC_NS_PER_SEC)
 #define MC_DEFAULT_REFUSE_NS (5ull * MC_NS_PER_SEC)
@@ -51,6 +52,7 @@ typedef void (*mc_rescind_cb)(void *arg, const char *framework, const char *agen
 typedef uint64_t (*mc_clock_cb)(void *arg);
 
 struct mc_engine_config {
+    unsigned shards;           /* allocation shards; 0 = one per online CPU */
     uint64_t seed;             /* seed of the agent shuffle */
     uint64_t interval_ns;      /* allocation interval (default 1 s) */
     uint64_t offer_timeout_ns; /* rescind offers older than this; 0 = never */
@@ -61,9 +63,12 @@ struct mc_engine_config {
     void *cb_arg;
 };
 
-/* Returns 0, MC_EINVAL or MC_ENOMEM. @cfg may be NULL for the defaults. */
+/* Returns 0, MC_EINVAL (more than MC_ENGINE_MAX_SHARDS shards) or MC_ENOMEM.
+ * @cfg may be NULL for the defaults. Starts the shard worker threads. */
 int mc_engine_create(mc_engine_t **out, const struct mc_engine_config *cfg);
+/* Stops the workers and frees everything. Context: no cycle running. */
 void mc_engine_destroy(mc_engine_t *e);
+unsigned mc_engine_shards(const mc_engine_t *e);
 
 /* Identifiers are 1..255 bytes of [A-Za-z0-9._-], not "." or "..". Role names
  * are one or more such components joined by '/' ("eng/web"). */
@@ -136,10 +141,13 @@ int mc_engine_finish(mc_engine_t *e, const char *fw, const char *agent, const mc
 /* ---- cycles and time ---------------------------------------------------------------- */
 
 struct mc_cycle_stats {
-    uint64_t offers;      /* offer decisions made */
-    uint64_t agents;      /* candidate agents visited */
-    uint64_t filtered;    /* candidates skipped by a refuse filter */
-    uint64_t duration_ns; /* wall time of the cycle (CLOCK_MONOTONIC) */
+    uint64_t offers;       /* offer decisions made */
+    uint64_t agents;       /* candidate agents visited */
+    uint64_t filtered;     /* candidates skipped by a refuse filter */
+    uint64_t duration_ns;  /* wall time of the cycle (CLOCK_MONOTONIC) */
+    double fairness_error; /* with S > 1: the largest share by which a role that got an offer
+                            * was ahead of the next role in line at the commit (0 with one
+                            * shard; docs/engine.md, "Fairness across shards") */
 };
 
 /* Runs one allocation cycle now, over every active agent, and publishes the

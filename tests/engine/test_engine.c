@@ -52,7 +52,8 @@ static void h_rescind(void *arg, const char *fw, const char *agent)
 static void h_init(struct harness *h, uint64_t offer_timeout_ns)
 {
     memset(h, 0, sizeof(*h));
-    struct mc_engine_config cfg = {.clock = h_clock,
+    struct mc_engine_config cfg = {.shards = 1,
+                                   .clock = h_clock,
                                    .clock_arg = h,
                                    .on_offers = h_offers,
                                    .on_rescind = h_rescind,

@@ -1,0 +1,267 @@
+/* engine/internal.h: the engine's objects, shared by engine.c (registry and
+ * API), drf.c (shares and per-shard DRF views) and shard.c (allocation
+ * cycles on shard workers). Not installed; nothing outside engine/ uses it.
+ *
+ * Threads and phases (docs/engine.md has the full story):
+ *   - The control thread is whoever calls the engine API. Between cycles it
+ *     is the only thread that touches engine state.
+ *   - A cycle runs on S shards: shard 0 on the control thread itself, shards
+ *     1..S-1 on worker threads. During a cycle each shard is the only writer of
+ *     its agents (free vectors, holds, filters) and of its own DRF views; the
+ *     only state written by several shards is the allocation of DRF clients and
+ *     the quota budgets, all atomics (drf.c, shard.c).
+ *   - Worker shards hand their decisions to the control thread in batches
+ *     through one bounded SPSC ck_ring each (shard.c).
+ */
+#ifndef MC_ENGINE_INTERNAL_H
+#define MC_ENGINE_INTERNAL_H
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ck_ring.h>
+
+#include "engine/engine.h"
+#include "engine/idmap.h"
+
+#define MC__NONE UINT32_MAX
+
+static inline void mc__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* ---- DRF clients and per-shard views (drf.c) ----------------------------------- */
+
+enum mc__client_kind { MC__ROLE_NODE, MC__ROLE_SELF, MC__FWROLE };
+
+struct mc__vent;
+
+/* A client of a DRF sorter: a role's subtree (node), a role's own frameworks
+ * (self), or one framework in one role (fwrole). Shared by all shards.
+ *   seq     seqlock over alloc[] and count of a fwrole client: odd while a
+ *           shard commits an allocation to it (drf.c C1-C3). Role clients do
+ *           not use it.
+ *   alloc   allocated scalar quantities in thousandths; written with atomic
+ *           adds by shards during a cycle and by the control thread between.
+ *   count   allocations ever made (tie-break); same writers as alloc.
+ *   weight, name, kind, owner: written by the control thread between cycles. */
+struct mc__client {
+    _Atomic uint64_t seq;
+    _Atomic int64_t alloc[MC_ENGINE_MAX_DIMS];
+    _Atomic uint64_t count;
+    double weight;
+    const char *name;
+    uint8_t kind;
+    void *owner;            /* struct mc__role * or struct mc__fwrole * */
+    struct mc__vent *vents; /* [S]: this client's entry in each shard's view */
+};
+
+/* One shard's view of one client: a lower bound of the client's key
+ * (share, count) during a cycle (drf.c V1), and its place in that shard's
+ * sorted array. Written only by its shard during a cycle, by the control
+ * thread between cycles. */
+struct mc__vent {
+    struct mc__client *c;
+    double share;
+    uint64_t count;
+    struct mc__view *view;
+    uint32_t pos;
+    uint64_t stamp; /* the agent visit that already offered to this client */
+};
+
+/* A sorted array of vents: one shard's order of one sorter's clients. */
+struct mc__view {
+    struct mc__vent **v;
+    uint32_t n, cap;
+};
+
+/* A sorter: the role tree's top level, one role's children, or one role's
+ * frameworks; one view per shard. */
+struct mc__sorter {
+    struct mc__view *views; /* [S] */
+};
+
+/* ---- registry objects (engine.c) --------------------------------------------------- */
+
+struct mc__role {
+    char *name;
+    uint32_t sym;
+    uint32_t idx;
+    struct mc__role *parent;
+    struct mc__client node, self;
+    struct mc__sorter children; /* child nodes + self */
+    struct mc__sorter fws;      /* fwrole clients */
+    uint32_t nfws;              /* fwroles of this role */
+    uint32_t nfw_subtree;       /* fwroles in this subtree */
+    mc_res_t guarantee, limit;  /* unreserved scalar quantities; empty = none */
+    struct mc__role *groot;     /* highest ancestor-or-self with a guarantee */
+    /* quota budgets of the current cycle (shard.c Q1-Q3) */
+    _Atomic int64_t consumed[MC_ENGINE_MAX_DIMS];
+    _Atomic int64_t unsat[MC_ENGINE_MAX_DIMS]; /* groot roles: guarantee not yet met */
+    uint64_t stamp;                            /* agent visit that already offered to it */
+};
+
+struct mc__fwrole {
+    struct mc__fw *fw;
+    struct mc__role *role;
+    struct mc__client c;
+    bool suppressed;
+};
+
+struct mc__fw {
+    char *id;
+    uint32_t idx;
+    uint32_t nroles;
+    struct mc__fwrole *roles;
+    uint64_t tasks;
+    uint64_t revive_gen; /* filters installed under an older generation are void */
+    mc_res_t *min;
+    size_t nmin;
+};
+
+/* What one framework holds on one agent in one role. */
+struct mc__hold {
+    uint32_t fw;
+    uint32_t fr; /* index into fw->roles */
+    mc_res_t offered, used;
+    uint64_t tasks;
+    uint64_t offered_at;
+};
+
+/* A refuse filter; an agent's filters are sorted by key = fw << 8 | fr. */
+struct mc__filter {
+    uint64_t key;
+    uint64_t gen;
+    uint64_t expires;
+    mc_res_t refused;
+};
+
+struct mc__agent {
+    char *id;
+    char *attrs;
+    uint32_t idx;
+    uint32_t shard, spos; /* owning shard, index in its agent list */
+    bool active;
+    mc_res_t total, free;
+    struct mc__hold *holds;
+    uint32_t nholds, capholds;
+    struct mc__filter *filters;
+    uint32_t nfilters, capfilters;
+};
+
+/* ---- shards (shard.c) ----------------------------------------------------------------- */
+
+struct mc__decision {
+    uint32_t fw, agent;
+    struct mc__role *role;
+    mc_res_t res;
+    uint64_t seq;
+};
+
+#define MC__CHUNK     256u  /* decisions per batch */
+#define MC__RING_SIZE 1024u /* batches in flight per worker (power of two) */
+
+struct mc__chunk {
+    uint32_t n, shard;
+    struct mc__decision d[MC__CHUNK];
+};
+
+struct mc__shard {
+    mc_engine_t *e;
+    uint32_t id;
+    pthread_t thread;
+    uint64_t rng[4];
+    uint32_t *agents; /* slots of the agents this shard owns */
+    uint32_t nagents, capagents;
+    uint32_t *cand;
+    uint32_t capcand;
+    struct mc__role **order;
+    uint32_t caporder;
+    struct mc__chunk *chunk; /* batch being filled */
+    uint64_t nseq;           /* decisions this cycle */
+    uint64_t visit;          /* agent visit counter (stamps) */
+    struct mc_cycle_stats st;
+    double fairness_error;
+    int rc;
+    /* worker -> control: full batches. Producer: this shard's worker; consumer:
+     * the control thread. ck_ring SPSC: the enqueue's store fence pairs with the
+     * dequeue's load fence, so a batch's contents are visible to the consumer
+     * (TSan is told the same through ring.h). */
+    ck_ring_t ring CK_CC_CACHELINE;
+    ck_ring_buffer_t *ringbuf;
+    _Atomic uint32_t done; /* last cycle this shard finished (release; pair: control acquire) */
+};
+
+struct mc_engine {
+    struct mc_engine_config cfg;
+    uint32_t nshards;
+    struct mc__shard *shards;
+
+    struct mc__fw **fws;
+    uint32_t nfws_slots, capfws;
+    mc_idmap_t fw_ids;
+    struct mc__agent **agents;
+    uint32_t nagent_slots, capagents;
+    mc_idmap_t agent_ids;
+    struct mc__role **roles;
+    uint32_t nroles, caproles;
+    mc_idmap_t role_ids;
+    struct mc__sorter top;
+    uint32_t maxfws; /* most fwroles in one role */
+
+    uint32_t dim_sym[MC_ENGINE_MAX_DIMS];
+    uint32_t ndims;
+    uint8_t *dim_of;                   /* symbol -> dim, 0xff = none */
+    int64_t total[MC_ENGINE_MAX_DIMS]; /* cluster total, every agent */
+    uint32_t nquota;                   /* roles with a guarantee or a limit */
+
+    bool views_stale;    /* the cluster total or a weight changed (drf.c V2) */
+    bool pending;        /* an event asked for a cycle */
+    uint64_t last_cycle; /* clock at the start of the last cycle */
+    uint64_t cycles;
+
+    /* the cycle being run; written by the control thread before it publishes
+     * `cycle_seq` (release), read by workers after they see it (acquire) */
+    _Atomic uint32_t cycle_seq;
+    _Atomic uint32_t stop;
+    uint64_t now;
+    bool quota_stage; /* some role with a guarantee has frameworks: run stage 1 */
+    bool guarantees;  /* some role has a guarantee: headroom applies (shard.c Q2) */
+    _Atomic int64_t surplus[MC_ENGINE_MAX_DIMS]; /* headroom beyond unmet guarantees (Q2) */
+
+    /* published decisions of the cycle (control thread) */
+    struct mc__chunk **chunks;
+    uint32_t nchunks, capchunks;
+};
+
+/* ---- drf.c ------------------------------------------------------------------------------ */
+
+int mc__sorter_init(mc_engine_t *e, struct mc__sorter *s);
+void mc__sorter_fini(mc_engine_t *e, struct mc__sorter *s);
+int mc__client_init(mc_engine_t *e, struct mc__client *c, uint8_t kind, void *owner,
+                    const char *name, double weight);
+void mc__client_fini(struct mc__client *c);
+int mc__sorter_insert(mc_engine_t *e, struct mc__sorter *s, struct mc__client *c);
+void mc__sorter_remove(mc_engine_t *e, struct mc__client *c);
+double mc__share_of(const mc_engine_t *e, const int64_t *alloc, double weight);
+void mc__client_load(const mc_engine_t *e, struct mc__client *c, int64_t *alloc);
+void mc__qty(const mc_engine_t *e, int64_t *q, const mc_res_t *r);
+void mc__charge(mc_engine_t *e, struct mc__fwrole *fr, const mc_res_t *r, int sign);
+void mc__views_refresh(mc_engine_t *e, uint32_t shard);
+bool mc__vent_refresh(mc_engine_t *e, struct mc__vent *v);
+void mc__role_order(mc_engine_t *e, uint32_t shard, struct mc__role **out, uint32_t *n);
+int mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const int64_t *q);
+
+/* ---- shard.c ----------------------------------------------------------------------------- */
+
+int mc__shards_start(mc_engine_t *e);
+void mc__shards_stop(mc_engine_t *e);
+int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *st);
+int mc__filter_find(const struct mc__agent *a, uint64_t key);
+void mc__filter_remove(struct mc__agent *a, uint32_t i);
+
+#endif

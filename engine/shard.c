@@ -1,0 +1,810 @@
+/* engine/shard.c: allocation cycles on S shards.
+ *
+ * The agents are partitioned across S shards; shard 0 runs on the control
+ * thread, shards 1..S-1 on worker threads that sleep between cycles. A cycle:
+ *
+ *   control: prepare quota budgets, write the cycle's parameters, publish
+ *            e->cycle_seq (release) and wake the workers
+ *   each shard, in parallel: shuffle its own agents, visit each (stage 1 for
+ *            quota guarantees, then stage 2 for everyone), decide offers from
+ *            its own DRF views (drf.c), and hand full batches of decisions to
+ *            the control thread through its SPSC ring
+ *   control: run shard 0, drain the rings until every worker has stored
+ *            shard->done == cycle (release), then publish the offers, one
+ *            batch per framework
+ *
+ *       control ──cycle_seq──▶ worker 1..S-1          (acquire / release pair)
+ *       control ◀──ck_ring──── worker: decision batches (ring.h)
+ *       control ◀──done──────── worker                 (release / acquire pair)
+ *
+ * Invariants:
+ *   S1. An agent belongs to exactly one shard; during a cycle only that shard
+ *       touches its free vector, holds and filters. Hence no resource is ever
+ *       offered twice (asserted by mc_engine_check() in every test).
+ *   S2. Workers touch engine state only between seeing a new cycle_seq and
+ *       storing done; the control thread touches it only outside that window
+ *       (it waits for every done before it publishes or returns).
+ *   Q1. Quota limits are exact at every shard count: a shard takes quota from
+ *       a role's consumed counter with a compare-and-swap that never moves it
+ *       past the limit (mc__reserve()).
+ *   Q2. Headroom is exact: e->surplus[d] = unreserved free - unmet guarantees
+ *       at the start of the cycle; an allocation that does not go towards its
+ *       own role tree's unmet guarantee is taken out of surplus with a
+ *       compare-and-swap that never moves it below zero.
+ *   Q3. Budgets taken for an offer that is not made are given back before the
+ *       shard moves on.
+ * Progress: shards never wait for each other inside a cycle; a commit retries
+ * only when another shard's commit changed the same client (lock-free).
+ */
+#define _GNU_SOURCE
+#include "engine/internal.h"
+#include "engine/ring.h"
+#include "engine/status.h"
+#include "engine/sym.h"
+
+#include <limits.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MC__RELAXED      memory_order_relaxed
+#define MC__SPINS        2000 /* busy polls before a worker sleeps on the futex */
+#define MC__MAX_RESTARTS 32   /* role-order revalidations per agent visit */
+
+/* ---- randomness: xoshiro256** seeded through splitmix64 ------------------------- */
+
+static uint64_t mc__splitmix(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static uint64_t mc__rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t mc__rand(uint64_t *s)
+{
+    uint64_t r = mc__rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = mc__rotl(s[3], 45);
+    return r;
+}
+
+/* Uniform in [0, n) without modulo bias. */
+static uint32_t mc__rand_below(uint64_t *s, uint32_t n)
+{
+    uint64_t limit = UINT64_MAX - UINT64_MAX % n, r;
+    do
+        r = mc__rand(s);
+    while (r >= limit);
+    return (uint32_t)(r % n);
+}
+
+void mc_engine_seed(mc_engine_t *e, uint64_t seed)
+{
+    for (uint32_t k = 0; k < e->nshards; k++) {
+        uint64_t x = seed + k * 0x632be59bd9b4e019ull; /* shard 0 uses the seed as is */
+        for (int i = 0; i < 4; i++)
+            e->shards[k].rng[i] = mc__splitmix(&x);
+    }
+}
+
+static void mc__shuffle(struct mc__shard *sh, uint32_t n)
+{
+    for (uint32_t i = n; i > 1; i--) {
+        uint32_t j = mc__rand_below(sh->rng, i);
+        uint32_t t = sh->cand[i - 1];
+        sh->cand[i - 1] = sh->cand[j];
+        sh->cand[j] = t;
+    }
+}
+
+/* ---- waiting ------------------------------------------------------------------------ */
+
+static void mc__futex_wait(_Atomic uint32_t *addr, uint32_t val)
+{
+    syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+static void mc__futex_wake(_Atomic uint32_t *addr)
+{
+    syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+/* ---- filters (an agent's, sorted by key) --------------------------------------------- */
+
+int mc__filter_find(const struct mc__agent *a, uint64_t key)
+{
+    uint32_t lo = 0, hi = a->nfilters;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (a->filters[mid].key < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (int)lo;
+}
+
+void mc__filter_remove(struct mc__agent *a, uint32_t i)
+{
+    mc_res_fini(&a->filters[i].refused);
+    memmove(&a->filters[i], &a->filters[i + 1], (a->nfilters - i - 1) * sizeof(*a->filters));
+    a->nfilters--;
+}
+
+/* True when a live refuse filter of (@f, @fr) on @a contains @offer; drops
+ * that pair's filters that expired or were voided by a revive. */
+static bool mc__filtered(struct mc__agent *a, const struct mc__fw *f, uint32_t fr,
+                         const mc_res_t *offer, uint64_t now)
+{
+    uint64_t key = (uint64_t)f->idx << 8 | fr;
+    bool hit = false;
+    for (uint32_t i = (uint32_t)mc__filter_find(a, key);
+         i < a->nfilters && a->filters[i].key == key;) {
+        struct mc__filter *flt = &a->filters[i];
+        if (now >= flt->expires || flt->gen != f->revive_gen) {
+            mc__filter_remove(a, i);
+            continue;
+        }
+        hit |= mc_res_contains(&flt->refused, offer);
+        i++;
+    }
+    return hit;
+}
+
+/* ---- eligibility ------------------------------------------------------------------------ */
+
+/* True when @r holds at least one of @f's minimum offers in full (default:
+ * cpus >= 0.01 or mem >= 32). Quantities count every role. */
+static bool mc__min_ok(const struct mc__fw *f, const mc_res_t *r)
+{
+    if (!f->nmin)
+        return mc_res_quantity(r, MC_SYM_CPUS) >= 10 || mc_res_quantity(r, MC_SYM_MEM) >= 32000;
+    for (size_t i = 0; i < f->nmin; i++) {
+        const mc_res_t *m = &f->min[i];
+        bool ok = true;
+        for (uint32_t k = 0; k < m->n && ok; k++)
+            ok = mc_res_quantity(r, m->items[k].name) >= m->items[k].v.milli;
+        if (ok)
+            return true;
+    }
+    return false;
+}
+
+/* An item of an agent's free vector may go to role @arg when it is unreserved
+ * or reserved for the role or one of its ancestors (Mesos allocatableTo). */
+static bool mc__allocatable_to(const struct mc_res_item *it, void *arg)
+{
+    if (it->role == MC_SYM_NONE)
+        return true;
+    for (const struct mc__role *r = arg; r; r = r->parent)
+        if (r->sym == it->role)
+            return true;
+    return false;
+}
+
+/* ---- quota budgets (Q1-Q3) ----------------------------------------------------------------- */
+
+/* What an offer took out of the quota budgets, to give back if it is not made. */
+struct mc__grant {
+    int64_t q[MC_ENGINE_MAX_DIMS];       /* taken from consumed on the role chain */
+    int64_t surplus[MC_ENGINE_MAX_DIMS]; /* taken from e->surplus */
+};
+
+static int64_t mc__cap_of(const mc_res_t *r, uint32_t sym)
+{
+    for (uint32_t k = 0; k < r->n; k++)
+        if (r->items[k].name == sym)
+            return r->items[k].v.milli;
+    return -1;
+}
+
+/* Adds @q to consumed[d] of @r and its ancestors, capping at each limit (and,
+ * in stage 1, at @r's own guarantee). Returns the amount added to all of
+ * them; *@groot_before receives the groot's consumed before the add. */
+static int64_t mc__take_consumed(mc_engine_t *e, struct mc__role *r, uint32_t d, int64_t q,
+                                 bool stage1, int64_t *groot_before)
+{
+    uint32_t sym = e->dim_sym[d];
+    struct mc__role *done[MC_ID_MAX_LEN / 2 + 2];
+    uint32_t ndone = 0;
+    for (struct mc__role *x = r; x && q > 0; x = x->parent) {
+        int64_t cap = x->limit.n ? mc__cap_of(&x->limit, sym) : -1;
+        if (stage1 && x == r && x->guarantee.n) {
+            int64_t g = mc__cap_of(&x->guarantee, sym);
+            if (g >= 0 && (cap < 0 || g < cap))
+                cap = g;
+        }
+        int64_t old = atomic_load_explicit(&x->consumed[d], MC__RELAXED), take;
+        do {
+            take = q;
+            if (cap >= 0 && old + take > cap)
+                take = cap > old ? cap - old : 0;
+        } while (take > 0 && !atomic_compare_exchange_weak_explicit(
+                                 &x->consumed[d], &old, old + take, MC__RELAXED, MC__RELAXED));
+        if (take < q) /* a tighter cap up the chain: the ones below give back the excess */
+            for (uint32_t i = 0; i < ndone; i++)
+                atomic_fetch_sub_explicit(&done[i]->consumed[d], q - take, MC__RELAXED);
+        q = take;
+        if (x == r->groot)
+            *groot_before = old;
+        if (q > 0)
+            done[ndone++] = x;
+    }
+    return q;
+}
+
+static void mc__give_back(mc_engine_t *e, struct mc__role *r, const struct mc__grant *g)
+{
+    if (!e->nquota)
+        return;
+    for (uint32_t d = 0; d < e->ndims; d++) {
+        if (g->q[d])
+            for (struct mc__role *x = r; x; x = x->parent)
+                atomic_fetch_sub_explicit(&x->consumed[d], g->q[d], MC__RELAXED);
+        if (g->surplus[d])
+            atomic_fetch_add_explicit(&e->surplus[d], g->surplus[d], MC__RELAXED);
+    }
+}
+
+/* Takes quota for the unreserved scalars of @off (in place: they shrink to
+ * what the budgets allow, zero items are dropped) and records it in @g. */
+static void mc__reserve(mc_engine_t *e, struct mc__role *r, mc_res_t *off, bool stage1,
+                        struct mc__grant *g)
+{
+    memset(g, 0, sizeof(*g));
+    for (uint32_t i = 0; i < off->n;) {
+        struct mc_res_item *it = &off->items[i];
+        if (it->kind != MC_RES_SCALAR || it->role != MC_SYM_NONE) {
+            i++;
+            continue;
+        }
+        uint32_t d = e->dim_of[it->name];
+        /* in stage 1 a guaranteed name is capped at what is still unmet of
+         * the role's own guarantee (mc__take_consumed) */
+        int64_t before = 0, q = mc__take_consumed(e, r, d, it->v.milli, stage1, &before);
+        if (q > 0 && e->guarantees) {
+            int64_t unmet = 0;
+            if (r->groot) {
+                int64_t gq = mc__cap_of(&r->groot->guarantee, it->name);
+                unmet = gq > before ? gq - before : 0;
+            }
+            int64_t need = q > unmet ? q - unmet : 0; /* beyond its own tree's guarantee */
+            int64_t old = atomic_load_explicit(&e->surplus[d], MC__RELAXED), take;
+            do {
+                take = need < old ? need : (old > 0 ? old : 0);
+            } while (take > 0 && !atomic_compare_exchange_weak_explicit(
+                                     &e->surplus[d], &old, old - take, MC__RELAXED, MC__RELAXED));
+            if (take < need) {
+                for (struct mc__role *x = r; x; x = x->parent)
+                    atomic_fetch_sub_explicit(&x->consumed[d], need - take, MC__RELAXED);
+                q -= need - take;
+            }
+            g->surplus[d] = take;
+        }
+        g->q[d] = q;
+        if (q > 0) {
+            it->v.milli = q;
+            i++;
+            continue;
+        }
+        memmove(it, it + 1, (off->n - i - 1) * sizeof(*it)); /* R3: no zero items */
+        off->n--;
+    }
+}
+
+/* Computes each role's consumed quota (reservations plus unreserved
+ * resources offered or used), and the headroom surplus. Context: control
+ * thread, before the shards start. */
+static void mc__quota_prepare(mc_engine_t *e)
+{
+    int64_t available[MC_ENGINE_MAX_DIMS] = {0}, required[MC_ENGINE_MAX_DIMS] = {0};
+    e->guarantees = false;
+    e->quota_stage = false;
+    for (uint32_t i = 0; i < e->nroles; i++) {
+        struct mc__role *r = e->roles[i];
+        for (uint32_t d = 0; d < MC_ENGINE_MAX_DIMS; d++)
+            atomic_store_explicit(&r->consumed[d], 0, MC__RELAXED);
+        e->guarantees |= r->guarantee.n > 0;
+        e->quota_stage |= r->guarantee.n && r->nfws;
+    }
+    for (uint32_t s = 0; s < e->nagent_slots; s++) {
+        struct mc__agent *a = e->agents[s];
+        if (!a)
+            continue;
+        for (uint32_t i = 0; i < a->total.n; i++) {
+            const struct mc_res_item *it = &a->total.items[i];
+            if (it->kind != MC_RES_SCALAR || it->role == MC_SYM_NONE)
+                continue;
+            int64_t k = mc_idmap_get(&e->role_ids, mc_sym_name(it->role));
+            for (struct mc__role *x = k < 0 ? NULL : e->roles[k]; x; x = x->parent)
+                atomic_fetch_add_explicit(&x->consumed[e->dim_of[it->name]], it->v.milli,
+                                          MC__RELAXED);
+        }
+        for (uint32_t i = 0; i < a->free.n && a->active; i++) {
+            const struct mc_res_item *it = &a->free.items[i];
+            if (it->kind == MC_RES_SCALAR && it->role == MC_SYM_NONE)
+                available[e->dim_of[it->name]] += it->v.milli;
+        }
+        for (uint32_t h = 0; h < a->nholds; h++) {
+            struct mc__hold *hd = &a->holds[h];
+            struct mc__role *role = e->fws[hd->fw]->roles[hd->fr].role;
+            const mc_res_t *parts[2] = {&hd->offered, &hd->used};
+            for (int p = 0; p < 2; p++)
+                for (uint32_t i = 0; i < parts[p]->n; i++) {
+                    const struct mc_res_item *it = &parts[p]->items[i];
+                    if (it->kind != MC_RES_SCALAR || it->role != MC_SYM_NONE)
+                        continue;
+                    for (struct mc__role *x = role; x; x = x->parent)
+                        atomic_fetch_add_explicit(&x->consumed[e->dim_of[it->name]], it->v.milli,
+                                                  MC__RELAXED);
+                }
+        }
+    }
+    for (uint32_t i = 0; i < e->nroles; i++) {
+        struct mc__role *r = e->roles[i];
+        if (!r->guarantee.n || r->groot != r)
+            continue;
+        for (uint32_t k = 0; k < r->guarantee.n; k++) {
+            uint32_t d = e->dim_of[r->guarantee.items[k].name];
+            int64_t unmet =
+                r->guarantee.items[k].v.milli - atomic_load_explicit(&r->consumed[d], MC__RELAXED);
+            required[d] += unmet > 0 ? unmet : 0;
+        }
+    }
+    for (uint32_t d = 0; d < MC_ENGINE_MAX_DIMS; d++)
+        atomic_store_explicit(&e->surplus[d], available[d] - required[d], MC__RELAXED);
+}
+
+/* ---- one shard's work ----------------------------------------------------------------------- */
+
+static int mc__chunk_flush(struct mc__shard *sh)
+{
+    mc_engine_t *e = sh->e;
+    struct mc__chunk *c = sh->chunk;
+    if (!c || !c->n)
+        return MC_OK;
+    sh->chunk = NULL;
+    if (sh->id == 0) { /* the control thread itself */
+        if (e->nchunks == e->capchunks) {
+            uint32_t cap = e->capchunks ? e->capchunks * 2 : 16;
+            void *p = realloc(e->chunks, cap * sizeof(*e->chunks));
+            if (!p) {
+                sh->chunk = c;
+                return MC_ENOMEM;
+            }
+            e->chunks = p;
+            e->capchunks = cap;
+        }
+        e->chunks[e->nchunks++] = c;
+        return MC_OK;
+    }
+    while (!mc_ring_push_spsc(&sh->ring, sh->ringbuf, c))
+        sched_yield(); /* the control thread drains the ring while it waits */
+    return MC_OK;
+}
+
+/* An offer being made: everything that can fail is prepared before the
+ * commit to the DRF clients (which cannot be undone inside a cycle), so that
+ * applying it afterwards cannot fail. */
+struct mc__pending {
+    struct mc__hold *hold;
+    mc_res_t offered, free; /* the hold's and the agent's vectors after the offer */
+};
+
+static int mc__prepare(struct mc__shard *sh, struct mc__agent *a, struct mc__fwrole *fr,
+                       const mc_res_t *res, struct mc__pending *p)
+{
+    struct mc__fw *f = fr->fw;
+    uint32_t fri = (uint32_t)(fr - f->roles);
+    int rc;
+    if (sh->chunk && sh->chunk->n == MC__CHUNK && (rc = mc__chunk_flush(sh)))
+        return rc;
+    if (!sh->chunk) {
+        if (!(sh->chunk = malloc(sizeof(*sh->chunk))))
+            return MC_ENOMEM;
+        sh->chunk->n = 0;
+        sh->chunk->shard = sh->id;
+    }
+    p->hold = NULL;
+    for (uint32_t i = 0; i < a->nholds && !p->hold; i++)
+        if (a->holds[i].fw == f->idx && a->holds[i].fr == fri)
+            p->hold = &a->holds[i];
+    if (!p->hold) {
+        if (a->nholds == a->capholds) {
+            uint32_t cap = a->capholds ? a->capholds * 2 : 4;
+            void *np = realloc(a->holds, cap * sizeof(*a->holds));
+            if (!np)
+                return MC_ENOMEM;
+            a->holds = np;
+            a->capholds = cap;
+        }
+        p->hold = &a->holds[a->nholds++];
+        memset(p->hold, 0, sizeof(*p->hold)); /* empty until applied; see mc__unprepare */
+        p->hold->fw = f->idx;
+        p->hold->fr = fri;
+    }
+    mc_res_init(&p->offered);
+    mc_res_init(&p->free);
+    if ((rc = mc_res_copy(&p->offered, &p->hold->offered)) || (rc = mc_res_add(&p->offered, res)) ||
+        (rc = mc_res_copy(&p->free, &a->free)) || (rc = mc_res_sub(&p->free, res))) {
+        mc_res_fini(&p->offered);
+        mc_res_fini(&p->free);
+        return rc;
+    }
+    return MC_OK;
+}
+
+/* Drops a prepared offer that was not made (an empty new hold goes too). */
+static void mc__unprepare(struct mc__agent *a, struct mc__pending *p)
+{
+    mc_res_fini(&p->offered);
+    mc_res_fini(&p->free);
+    struct mc__hold *h = p->hold;
+    if (!h->offered.n && !h->used.n && !h->tasks)
+        *h = a->holds[--a->nholds];
+}
+
+/* Makes the prepared offer and records the decision. Takes @res. */
+static void mc__apply(struct mc__shard *sh, struct mc__agent *a, struct mc__fwrole *fr,
+                      mc_res_t *res, struct mc__pending *p)
+{
+    struct mc__hold *h = p->hold;
+    if (!h->offered.n)
+        h->offered_at = sh->e->now;
+    mc_res_fini(&h->offered);
+    h->offered = p->offered;
+    mc_res_fini(&a->free);
+    a->free = p->free;
+    struct mc__decision *d = &sh->chunk->d[sh->chunk->n++];
+    d->fw = fr->fw->idx;
+    d->agent = a->idx;
+    d->role = fr->role;
+    d->seq = sh->nseq++;
+    d->res = *res;
+    mc_res_init(res);
+}
+
+/* Refreshes this shard's view of @r's path (self, then each node up to the
+ * top). True when one of them moved, so the role order may have changed. */
+static bool mc__role_path_moved(mc_engine_t *e, struct mc__role *r, uint32_t id)
+{
+    bool moved = mc__vent_refresh(e, &r->self.vents[id]);
+    for (struct mc__role *x = r; x; x = x->parent)
+        moved |= mc__vent_refresh(e, &x->node.vents[id]);
+    return moved;
+}
+
+/* Visits agent @a once: roles, then frameworks, in this shard's DRF order.
+ * Stage 1 considers only roles with a guarantee. */
+static int mc__visit(struct mc__shard *sh, struct mc__agent *a, bool stage1)
+{
+    mc_engine_t *e = sh->e;
+    uint32_t id = sh->id, nroles, restarts = 0;
+    uint64_t visit = ++sh->visit;
+    mc_res_t avail = MC_RES_INIT, toff = MC_RES_INIT;
+    int64_t q[MC_ENGINE_MAX_DIMS];
+    int rc = MC_OK;
+restart:
+    mc__role_order(e, id, sh->order, &nroles);
+    for (uint32_t ri = 0; ri < nroles && a->free.n; ri++) {
+        struct mc__role *r = sh->order[ri];
+        struct mc__vent *rself = &r->self.vents[id];
+        if (rself->stamp == visit || (stage1 && !r->guarantee.n))
+            continue;
+        if ((rc = mc_res_filter(&avail, &a->free, mc__allocatable_to, r)))
+            goto out;
+        struct mc__view *w = &r->fws.views[id];
+        for (uint32_t i = 0; i < w->n && avail.n;) {
+            struct mc__vent *v = w->v[i];
+            struct mc__fwrole *fr = v->c->owner;
+            if (v->stamp == visit || fr->suppressed) {
+                i++;
+                continue;
+            }
+            struct mc__grant g;
+            if ((rc = mc_res_copy(&toff, &avail)))
+                goto out;
+            if (e->nquota)
+                mc__reserve(e, r, &toff, stage1, &g);
+            bool ok = toff.n && mc__min_ok(fr->fw, &toff);
+            if (ok && mc__filtered(a, fr->fw, (uint32_t)(fr - fr->fw->roles), &toff, e->now)) {
+                sh->st.filtered++;
+                ok = false;
+            }
+            if (!ok) {
+                mc__give_back(e, r, &g);
+                i++;
+                continue;
+            }
+            if (e->nshards > 1 && restarts < MC__MAX_RESTARTS && mc__role_path_moved(e, r, id)) {
+                mc__give_back(e, r, &g);
+                restarts++;
+                goto restart; /* the role order is stale (drf.c C3): take it again */
+            }
+            struct mc__pending p;
+            if ((rc = mc__prepare(sh, a, fr, &toff, &p))) {
+                mc__give_back(e, r, &g);
+                goto out;
+            }
+            mc__qty(e, q, &toff);
+            if (mc__commit(e, sh, v, q)) {
+                /* its key was stale and it moved on (drf.c C2): slot i now
+                 * holds the next framework in line */
+                mc__unprepare(a, &p);
+                mc__give_back(e, r, &g);
+                continue;
+            }
+            mc__apply(sh, a, fr, &toff, &p);
+            sh->st.offers++;
+            v->stamp = visit;
+            rself->stamp = visit;
+            if ((rc = mc_res_filter(&avail, &a->free, mc__allocatable_to, r)))
+                goto out;
+        }
+    }
+out:
+    mc_res_fini(&avail);
+    mc_res_fini(&toff);
+    return rc;
+}
+
+static void mc__shard_run(struct mc__shard *sh)
+{
+    mc_engine_t *e = sh->e;
+    memset(&sh->st, 0, sizeof(sh->st));
+    sh->fairness_error = 0;
+    sh->nseq = 0;
+    sh->rc = MC_OK;
+    if (e->nshards > 1 || e->views_stale)
+        mc__views_refresh(e, sh->id); /* drf.c V2 */
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < sh->nagents; i++)
+        if (e->agents[sh->agents[i]]->active)
+            sh->cand[n++] = sh->agents[i];
+    sh->st.agents = n;
+    mc__shuffle(sh, n);
+    if (e->quota_stage) {
+        for (uint32_t i = 0; i < n && sh->rc == MC_OK; i++)
+            if (e->agents[sh->cand[i]]->free.n)
+                sh->rc = mc__visit(sh, e->agents[sh->cand[i]], true);
+        mc__shuffle(sh, n);
+    }
+    for (uint32_t i = 0; i < n && sh->rc == MC_OK; i++)
+        if (e->agents[sh->cand[i]]->free.n)
+            sh->rc = mc__visit(sh, e->agents[sh->cand[i]], false);
+    int rc = mc__chunk_flush(sh);
+    if (sh->rc == MC_OK)
+        sh->rc = rc;
+}
+
+/* ---- workers -------------------------------------------------------------------------------- */
+
+static void *mc__worker(void *arg)
+{
+    struct mc__shard *sh = arg;
+    mc_engine_t *e = sh->e;
+    uint32_t seen = 0;
+    for (;;) {
+        uint32_t s;
+        for (unsigned spins = 0;; spins++) {
+            /* pair: the control thread's release store of cycle_seq (S2) */
+            s = atomic_load_explicit(&e->cycle_seq, memory_order_acquire);
+            if (s != seen)
+                break;
+            if (spins < MC__SPINS) {
+                mc__cpu_relax();
+                continue;
+            }
+            mc__futex_wait(&e->cycle_seq, seen);
+        }
+        if (atomic_load_explicit(&e->stop, MC__RELAXED))
+            return NULL;
+        seen = s;
+        mc__shard_run(sh);
+        /* pair: the control thread's acquire load of done (S2) */
+        atomic_store_explicit(&sh->done, s, memory_order_release);
+    }
+}
+
+int mc__shards_start(mc_engine_t *e)
+{
+    for (uint32_t k = 0; k < e->nshards; k++) {
+        struct mc__shard *sh = &e->shards[k];
+        sh->e = e;
+        sh->id = k;
+        atomic_init(&sh->done, 0);
+        if (k == 0)
+            continue;
+        sh->ringbuf = calloc(MC__RING_SIZE, sizeof(*sh->ringbuf));
+        if (!sh->ringbuf)
+            goto out_stop;
+        ck_ring_init(&sh->ring, MC__RING_SIZE);
+        if (pthread_create(&sh->thread, NULL, mc__worker, sh)) {
+            free(sh->ringbuf);
+            sh->ringbuf = NULL;
+            goto out_stop;
+        }
+    }
+    return MC_OK;
+out_stop:
+    mc__shards_stop(e);
+    return MC_ENOMEM;
+}
+
+void mc__shards_stop(mc_engine_t *e)
+{
+    atomic_store_explicit(&e->stop, 1, MC__RELAXED);
+    atomic_fetch_add_explicit(&e->cycle_seq, 1, memory_order_release);
+    mc__futex_wake(&e->cycle_seq);
+    for (uint32_t k = 1; k < e->nshards; k++) {
+        struct mc__shard *sh = &e->shards[k];
+        if (!sh->ringbuf)
+            continue;
+        pthread_join(sh->thread, NULL);
+        free(sh->ringbuf);
+        sh->ringbuf = NULL;
+    }
+}
+
+/* ---- the cycle (control thread) ------------------------------------------------------------- */
+
+static uint64_t mc__wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * MC_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static int mc__drain(mc_engine_t *e, struct mc__shard *sh)
+{
+    struct mc__chunk *c;
+    while ((c = mc_ring_pop_spsc(&sh->ring, sh->ringbuf))) {
+        if (e->nchunks == e->capchunks) {
+            uint32_t cap = e->capchunks ? e->capchunks * 2 : 16;
+            void *p = realloc(e->chunks, cap * sizeof(*e->chunks));
+            if (!p) {
+                /* keep the books: the offer stays made, only its publication is lost */
+                for (uint32_t i = 0; i < c->n; i++)
+                    mc_res_fini(&c->d[i].res);
+                free(c);
+                return MC_ENOMEM;
+            }
+            e->chunks = p;
+            e->capchunks = cap;
+        }
+        e->chunks[e->nchunks++] = c;
+    }
+    return MC_OK;
+}
+
+static int mc__dec_cmp(const void *pa, const void *pb)
+{
+    const struct mc__decision *a = *(struct mc__decision *const *)pa;
+    const struct mc__decision *b = *(struct mc__decision *const *)pb;
+    if (a->fw != b->fw)
+        return a->fw < b->fw ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Hands the cycle's decisions to the offer callback, one batch per framework,
+ * each in decision order; frees them. */
+static int mc__publish(mc_engine_t *e)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < e->nchunks; i++)
+        n += e->chunks[i]->n;
+    int rc = MC_OK;
+    struct mc__decision **all = n ? malloc(n * sizeof(*all)) : NULL;
+    struct mc_offer *batch = n ? malloc(n * sizeof(*batch)) : NULL;
+    if (n && (!all || !batch))
+        rc = MC_ENOMEM;
+    if (rc == MC_OK && n && e->cfg.on_offers) {
+        uint64_t k = 0;
+        for (uint32_t i = 0; i < e->nchunks; i++)
+            for (uint32_t j = 0; j < e->chunks[i]->n; j++)
+                all[k++] = &e->chunks[i]->d[j];
+        if (n > 1) /* seq counts per shard: with S > 1, a framework's batch is in shard order */
+            qsort(all, n, sizeof(*all), mc__dec_cmp);
+        for (uint64_t i = 0; i < n;) {
+            uint64_t j = i;
+            for (; j < n && all[j]->fw == all[i]->fw; j++)
+                batch[j - i] = (struct mc_offer){.framework = e->fws[all[j]->fw]->id,
+                                                 .agent = e->agents[all[j]->agent]->id,
+                                                 .role = all[j]->role->name,
+                                                 .res = &all[j]->res,
+                                                 .seq = all[j]->seq};
+            e->cfg.on_offers(e->cfg.cb_arg, batch, j - i);
+            i = j;
+        }
+    }
+    free(all);
+    free(batch);
+    for (uint32_t i = 0; i < e->nchunks; i++) {
+        for (uint32_t j = 0; j < e->chunks[i]->n; j++)
+            mc_res_fini(&e->chunks[i]->d[j].res);
+        free(e->chunks[i]);
+    }
+    e->nchunks = 0;
+    return rc;
+}
+
+int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *stats)
+{
+    uint64_t t0 = mc__wall_ns();
+    e->now = e->cfg.clock(e->cfg.clock_arg);
+    e->pending = false;
+    e->last_cycle = e->now;
+    e->cycles++;
+    for (uint32_t k = 0; k < e->nshards; k++) {
+        struct mc__shard *sh = &e->shards[k];
+        if (sh->capcand < sh->nagents) {
+            void *p = realloc(sh->cand, sh->nagents * sizeof(*sh->cand));
+            if (!p)
+                return MC_ENOMEM;
+            sh->cand = p;
+            sh->capcand = sh->nagents;
+        }
+        if (sh->caporder < e->nroles) {
+            void *p = realloc(sh->order, e->nroles * sizeof(*sh->order));
+            if (!p)
+                return MC_ENOMEM;
+            sh->order = p;
+            sh->caporder = e->nroles;
+        }
+    }
+    if (e->nquota)
+        mc__quota_prepare(e);
+    else
+        e->quota_stage = e->guarantees = false;
+
+    uint32_t seq = atomic_load_explicit(&e->cycle_seq, MC__RELAXED) + 1;
+    if (e->nshards > 1) {
+        /* S2: everything written above happens-before the workers' acquire */
+        atomic_store_explicit(&e->cycle_seq, seq, memory_order_release);
+        mc__futex_wake(&e->cycle_seq);
+    }
+    mc__shard_run(&e->shards[0]);
+    int rc = MC_OK;
+    for (uint32_t k = 1; k < e->nshards; k++) {
+        struct mc__shard *sh = &e->shards[k];
+        for (;;) {
+            /* pair: the worker's release store of done (S2) */
+            bool finished = atomic_load_explicit(&sh->done, memory_order_acquire) == seq;
+            int drc = mc__drain(e, sh);
+            rc = rc ? rc : drc;
+            if (finished)
+                break;
+            sched_yield();
+        }
+    }
+    e->views_stale = false;
+    struct mc_cycle_stats st = {0};
+    for (uint32_t k = 0; k < e->nshards; k++) {
+        struct mc__shard *sh = &e->shards[k];
+        st.offers += sh->st.offers;
+        st.agents += sh->st.agents;
+        st.filtered += sh->st.filtered;
+        if (sh->fairness_error > st.fairness_error)
+            st.fairness_error = sh->fairness_error;
+        rc = rc ? rc : sh->rc;
+    }
+    int prc = mc__publish(e); /* what was decided is published even after an error */
+    st.duration_ns = mc__wall_ns() - t0;
+    if (stats)
+        *stats = st;
+    return rc ? rc : prc;
+}
