@@ -382,6 +382,7 @@ void mc_engine_destroy(mc_engine_t *e)
 {
     if (!e)
         return;
+    mc__view_retire(e);
     mc__shards_stop(e);
     for (uint32_t i = 0; i < e->nagent_slots; i++)
         if (e->agents[i])

@@ -233,6 +233,9 @@ struct mc_engine {
     bool guarantees;  /* some role has a guarantee: headroom applies (shard.c Q2) */
     _Atomic int64_t surplus[MC_ENGINE_MAX_DIMS]; /* headroom beyond unmet guarantees (Q2) */
 
+    struct mc_cycle_stats last_stats;
+    struct mc__view_box *view; /* RCU-published summary (view.c) */
+
     /* published decisions of the cycle (control thread) */
     struct mc__chunk **chunks;
     uint32_t nchunks, capchunks;
@@ -255,6 +258,11 @@ void mc__views_refresh(mc_engine_t *e, uint32_t shard);
 bool mc__vent_refresh(mc_engine_t *e, struct mc__vent *v);
 void mc__role_order(mc_engine_t *e, uint32_t shard, struct mc__role **out, uint32_t *n);
 int mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const int64_t *q);
+
+/* ---- view.c ------------------------------------------------------------------------------ */
+
+struct mc__view_box;
+void mc__view_retire(mc_engine_t *e);
 
 /* ---- shard.c ----------------------------------------------------------------------------- */
 

@@ -804,6 +804,7 @@ int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *stats)
     }
     int prc = mc__publish(e); /* what was decided is published even after an error */
     st.duration_ns = mc__wall_ns() - t0;
+    e->last_stats = st;
     if (stats)
         *stats = st;
     return rc ? rc : prc;

@@ -22,8 +22,8 @@ void __tsan_release(void *addr);
 #define MC_TSAN_ACQUIRE(a) __tsan_acquire((void *)(a))
 #define MC_TSAN_RELEASE(a) __tsan_release((void *)(a))
 #else
-#define MC_TSAN_ACQUIRE(a) ((void)0)
-#define MC_TSAN_RELEASE(a) ((void)0)
+#define MC_TSAN_ACQUIRE(a) ((void)(a))
+#define MC_TSAN_RELEASE(a) ((void)(a))
 #endif
 
 #endif
