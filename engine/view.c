@@ -11,7 +11,9 @@
  *            MC_TSAN_ACQUIRE(v) after rcu_dereference;
  *   reclaim  a reader's MC_TSAN_RELEASE(&mc__view_gp) before it unlocks
  *            pairs with MC_TSAN_ACQUIRE(&mc__view_gp) in the callback that
- *            frees, which runs only after that reader unlocked. */
+ *            frees, which runs only after that reader unlocked; the
+ *            publisher's MC_TSAN_RELEASE(&old->rh) before call_rcu() pairs
+ *            with MC_TSAN_ACQUIRE(rh) in the callback (another thread). */
 #include "engine/view.h"
 #include "engine/internal.h"
 #include "engine/status.h"
@@ -35,6 +37,7 @@ static __thread unsigned mc__rcu_depth;
 
 static void mc__view_free_cb(struct rcu_head *rh)
 {
+    MC_TSAN_ACQUIRE(rh); /* pair: the release before call_rcu() */
     MC_TSAN_ACQUIRE(&mc__view_gp);
     free(caa_container_of(rh, struct mc__view_box, rh));
 }
@@ -45,6 +48,7 @@ void mc__view_retire(mc_engine_t *e)
         return;
     mc_view_thread_register();
     struct mc__view_box *old = rcu_xchg_pointer(&e->view, NULL);
+    MC_TSAN_RELEASE(&old->rh);
     urcu_memb_call_rcu(&old->rh, mc__view_free_cb);
     urcu_memb_barrier(); /* every callback has run: nothing of @e is left in flight */
     mc_view_thread_unregister();
@@ -112,6 +116,7 @@ int mc_engine_publish_view(mc_engine_t *e)
     struct mc__view_box *old = rcu_xchg_pointer(&e->view, box);
     if (old) {
         mc_view_thread_register();
+        MC_TSAN_RELEASE(&old->rh); /* pair: the acquire in mc__view_free_cb() */
         urcu_memb_call_rcu(&old->rh, mc__view_free_cb);
         mc_view_thread_unregister();
     }
