@@ -302,11 +302,82 @@ static void test_fairness_against_one_shard(void **state)
     fairness_case(600, 7, 3);
 }
 
+/* Quota is exact at every shard count: the headroom for an unmet guarantee
+ * stays free to the thousandth, a limit is met to the thousandth, and
+ * everything else is offered (work conservation). */
+struct sums {
+    mc_milli_t lim, other;
+};
+
+static void sum_fw(void *arg, const struct mc_fw_info *fw)
+{
+    struct sums *s = arg;
+    mc_milli_t c = mc_res_quantity(fw->alloc, 1 /* cpus */);
+    if (fw->id[0] == 'L')
+        s->lim += c;
+    else
+        s->other += c;
+}
+
+static void free_cpus(void *arg, const struct mc_agent_info *a)
+{
+    *(mc_milli_t *)arg += mc_res_quantity(a->free, 1 /* cpus */);
+}
+
+static void test_quota_exact_at_every_shard_count(void **state)
+{
+    for (unsigned i = 0; i < sizeof(shard_counts) / sizeof(shard_counts[0]); i++) {
+        struct log l = {.n = 0, .now = 0};
+        mc_engine_t *e = make(shard_counts[i], &l, 9);
+        mc_res_t q = MC_RES_INIT;
+        /* 400 agents of 2.5 cpus = 1000 cpus; gold (no frameworks yet) is
+         * guaranteed 123.4, lim is capped at 77.7 */
+        mc_test_res(&q, "cpus:123.4;mem:1");
+        assert_int_equal(mc_engine_role_set(e, "gold", 1, &q, NULL), MC_OK);
+        mc_test_res(&q, "cpus:77.7");
+        assert_int_equal(mc_engine_role_set(e, "lim", 1, NULL, &q), MC_OK);
+        char id[32];
+        for (int k = 0; k < 400; k++) {
+            snprintf(id, sizeof(id), "a%d", k);
+            add_agent(e, id, "cpus:2.5;mem:2048");
+        }
+        const char *lim[] = {"lim"}, *other[] = {"other"};
+        for (int f = 0; f < 16; f++) {
+            snprintf(id, sizeof(id), "%c%d", f % 2 ? 'L' : 'O', f);
+            assert_int_equal(mc_engine_framework_add(e, id, f % 2 ? lim : other, 1, NULL, 0),
+                             MC_OK);
+        }
+        assert_int_equal(mc_engine_allocate(e, NULL), MC_OK);
+        books(e);
+        struct sums s = {0, 0};
+        mc_milli_t left = 0;
+        mc_engine_frameworks(e, sum_fw, &s);
+        mc_engine_agents(e, free_cpus, &left);
+        print_message("shards %u: lim %lld other %lld free %lld (thousandths of cpus)\n",
+                      shard_counts[i], (long long)s.lim, (long long)s.other, (long long)left);
+        assert_int_equal(s.lim, 77700);                      /* the limit, exactly */
+        assert_int_equal(left, 123400);                      /* the headroom, exactly */
+        assert_int_equal(s.other, 1000000 - 77700 - 123400); /* all the rest */
+        /* the guaranteed role's framework arrives: it gets the headroom */
+        const char *gold[] = {"gold"};
+        assert_int_equal(mc_engine_framework_add(e, "G", gold, 1, NULL, 0), MC_OK);
+        assert_int_equal(mc_engine_allocate(e, NULL), MC_OK);
+        books(e);
+        left = 0;
+        mc_engine_agents(e, free_cpus, &left);
+        assert_int_equal(left, 0);
+        log_clear(&l);
+        mc_res_fini(&q);
+        mc_engine_destroy(e);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_streams_keep_the_books),
         cmocka_unit_test(test_fairness_against_one_shard),
+        cmocka_unit_test(test_quota_exact_at_every_shard_count),
     };
     return cmocka_run_group_tests_name("stress/shards", tests, NULL, NULL);
 }
