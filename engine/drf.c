@@ -217,16 +217,10 @@ int mc__sorter_insert(mc_engine_t *e, struct mc__sorter *s, struct mc__client *c
 {
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__view *w = &s->views[k];
-        if (w->n == w->cap) {
-            uint32_t cap = w->cap ? w->cap * 2 : 8;
-            void *p = realloc(w->v, cap * sizeof(*w->v));
-            if (!p) {
-                while (k--)
-                    mc__view_remove(&c->vents[k]);
-                return MC_ENOMEM;
-            }
-            w->v = p;
-            w->cap = cap;
+        if (mc__grow(&w->v, &w->cap, w->n + 1, sizeof(*w->v))) {
+            while (k--)
+                mc__view_remove(&c->vents[k]);
+            return MC_ENOMEM;
         }
         struct mc__vent *v = &c->vents[k];
         int64_t alloc[MC_ENGINE_MAX_DIMS];

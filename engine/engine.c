@@ -32,7 +32,7 @@
 
 /* ---- small helpers ------------------------------------------------------------- */
 
-static int mc__grow(void *pp, uint32_t *cap, uint32_t need, size_t elem)
+int mc__grow(void *pp, uint32_t *cap, uint32_t need, size_t elem)
 {
     if (need <= *cap)
         return MC_OK;
@@ -485,16 +485,10 @@ int mc_engine_agent_add(mc_engine_t *e, const char *id, const mc_res_t *total, c
     for (uint32_t k = 1; k < e->nshards; k++)
         if (e->shards[k].nagents < sh->nagents)
             sh = &e->shards[k];
-    if (sh->nagents == sh->capagents) {
-        uint32_t cap = sh->capagents ? sh->capagents * 2 : 64;
-        void *p = realloc(sh->agents, cap * sizeof(*sh->agents));
-        if (!p) {
-            mc_idmap_del(&e->agent_ids, a->id);
-            mc__agent_free(a);
-            goto out_dims;
-        }
-        sh->agents = p;
-        sh->capagents = cap;
+    if (mc__grow(&sh->agents, &sh->capagents, sh->nagents + 1, sizeof(*sh->agents))) {
+        mc_idmap_del(&e->agent_ids, a->id);
+        mc__agent_free(a);
+        goto out_dims;
     }
     a->idx = (uint32_t)slot;
     a->active = true;

@@ -241,6 +241,12 @@ struct mc_engine {
     uint32_t nchunks, capchunks;
 };
 
+/* ---- engine.c ---------------------------------------------------------------------------- */
+
+/* Grows the array at *@pp (of @elem-byte elements, capacity *@cap) to hold
+ * @need, doubling. Returns 0, MC_ENOMEM or MC_ELIMIT; on error it is unchanged. */
+int mc__grow(void *pp, uint32_t *cap, uint32_t need, size_t elem);
+
 /* ---- drf.c ------------------------------------------------------------------------------ */
 
 int mc__sorter_init(mc_engine_t *e, struct mc__sorter *s);

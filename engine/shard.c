@@ -379,15 +379,9 @@ static int mc__chunk_flush(struct mc__shard *sh)
         return MC_OK;
     sh->chunk = NULL;
     if (sh->id == 0) { /* the control thread itself */
-        if (e->nchunks == e->capchunks) {
-            uint32_t cap = e->capchunks ? e->capchunks * 2 : 16;
-            void *p = realloc(e->chunks, cap * sizeof(*e->chunks));
-            if (!p) {
-                sh->chunk = c;
-                return MC_ENOMEM;
-            }
-            e->chunks = p;
-            e->capchunks = cap;
+        if (mc__grow(&e->chunks, &e->capchunks, e->nchunks + 1, sizeof(*e->chunks))) {
+            sh->chunk = c;
+            return MC_ENOMEM;
         }
         e->chunks[e->nchunks++] = c;
         return MC_OK;
@@ -424,14 +418,8 @@ static int mc__prepare(struct mc__shard *sh, struct mc__agent *a, struct mc__fwr
         if (a->holds[i].fw == f->idx && a->holds[i].fr == fri)
             p->hold = &a->holds[i];
     if (!p->hold) {
-        if (a->nholds == a->capholds) {
-            uint32_t cap = a->capholds ? a->capholds * 2 : 4;
-            void *np = realloc(a->holds, cap * sizeof(*a->holds));
-            if (!np)
-                return MC_ENOMEM;
-            a->holds = np;
-            a->capholds = cap;
-        }
+        if (mc__grow(&a->holds, &a->capholds, a->nholds + 1, sizeof(*a->holds)))
+            return MC_ENOMEM;
         p->hold = &a->holds[a->nholds++];
         memset(p->hold, 0, sizeof(*p->hold)); /* empty until applied; see mc__unprepare */
         p->hold->fw = f->idx;
@@ -673,18 +661,12 @@ static int mc__drain(mc_engine_t *e, struct mc__shard *sh)
 {
     struct mc__chunk *c;
     while ((c = mc_ring_pop_spsc(&sh->ring, sh->ringbuf))) {
-        if (e->nchunks == e->capchunks) {
-            uint32_t cap = e->capchunks ? e->capchunks * 2 : 16;
-            void *p = realloc(e->chunks, cap * sizeof(*e->chunks));
-            if (!p) {
-                /* keep the books: the offer stays made, only its publication is lost */
-                for (uint32_t i = 0; i < c->n; i++)
-                    mc_res_fini(&c->d[i].res);
-                free(c);
-                return MC_ENOMEM;
-            }
-            e->chunks = p;
-            e->capchunks = cap;
+        if (mc__grow(&e->chunks, &e->capchunks, e->nchunks + 1, sizeof(*e->chunks))) {
+            /* the offers stay made (the books hold); only their publication is lost */
+            for (uint32_t i = 0; i < c->n; i++)
+                mc_res_fini(&c->d[i].res);
+            free(c);
+            return MC_ENOMEM;
         }
         e->chunks[e->nchunks++] = c;
     }
@@ -751,20 +733,9 @@ int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *stats)
     e->cycles++;
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__shard *sh = &e->shards[k];
-        if (sh->capcand < sh->nagents) {
-            void *p = realloc(sh->cand, sh->nagents * sizeof(*sh->cand));
-            if (!p)
-                return MC_ENOMEM;
-            sh->cand = p;
-            sh->capcand = sh->nagents;
-        }
-        if (sh->caporder < e->nroles) {
-            void *p = realloc(sh->order, e->nroles * sizeof(*sh->order));
-            if (!p)
-                return MC_ENOMEM;
-            sh->order = p;
-            sh->caporder = e->nroles;
-        }
+        if (mc__grow(&sh->cand, &sh->capcand, sh->nagents, sizeof(*sh->cand)) ||
+            mc__grow(&sh->order, &sh->caporder, e->nroles, sizeof(*sh->order)))
+            return MC_ENOMEM;
     }
     if (e->nquota)
         mc__quota_prepare(e);
