@@ -24,6 +24,10 @@
 
 #include "engine/res.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct mc_engine mc_engine_t;
 
 #define MC_ID_MAX_LEN        255u   /* agent, framework and role ids */
@@ -202,5 +206,9 @@ void mc_engine_agents(const mc_engine_t *e, mc_agent_info_cb fn, void *arg);
  * role's totals equal to the sum of its holdings. Returns 0 or MC_EIO with a
  * message in @why. */
 int mc_engine_check(const mc_engine_t *e, char *why, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -7,6 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct mc__idslot {
     const char *key; /* NULL = empty, mc__idmap_tomb = deleted */
     uint64_t hash;
@@ -29,5 +33,9 @@ int mc_idmap_put(mc_idmap_t *m, const char *key, uint32_t val);
 int64_t mc_idmap_get(const mc_idmap_t *m, const char *key);
 /* Removes @key if present. */
 void mc_idmap_del(mc_idmap_t *m, const char *key);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

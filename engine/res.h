@@ -23,6 +23,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef int64_t mc_milli_t;
 #define MC_MILLI 1000
 
@@ -116,5 +120,9 @@ int mc_res_filter(mc_res_t *dst, const mc_res_t *src, mc_res_pred_cb keep, void 
 
 /* Checks invariants R1-R4. */
 bool mc_res_valid(const mc_res_t *r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

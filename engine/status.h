@@ -8,6 +8,10 @@
 #ifndef MC_ENGINE_STATUS_H
 #define MC_ENGINE_STATUS_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define MC_STATUS_MAP(X)                                                                           \
     X(OK, 0, "success")                                                                            \
     X(EINVAL, -1, "invalid argument")                                                              \
@@ -36,5 +40,9 @@ const char *mc_strerror(int code);
 /* Returns the symbolic name of @code without the MC_ prefix ("EINVAL"), or
  * "UNKNOWN". Context: any thread. */
 const char *mc_err_name(int code);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -16,6 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum {
     MC_SYM_NONE = 0, /* the unreserved role / no name */
     MC_SYM_CPUS = 1,
@@ -46,5 +50,9 @@ int mc_sym_cmp_resource(uint32_t a, uint32_t b);
 
 /* Byte-wise order of two names (roles, ids). Returns <0, 0, >0. */
 int mc_sym_cmp_name(uint32_t a, uint32_t b);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -21,6 +21,10 @@
 
 #include "engine/engine.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct mc_view_framework {
     const char *id;
     double share;        /* weighted dominant share */
@@ -50,5 +54,9 @@ void mc_view_thread_register(void);
 void mc_view_thread_unregister(void);
 void mc_view_read_lock(void);
 void mc_view_read_unlock(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
