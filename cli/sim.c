@@ -339,8 +339,10 @@ static int mc_sim_cmd_framework(struct mc_sim *sim, char **t, int n)
         int rc = mc_sim_res(sim, t[6], &a.task);
         if (rc)
             return rc;
-        if (mc_res_empty(&a.task))
+        if (mc_res_empty(&a.task)) {
+            mc_res_fini(&a.task);
             return mc_sim_fail(sim, "task size is empty");
+        }
         void *p = realloc(sim->autos, (sim->nautos + 1) * sizeof(*sim->autos));
         if (p)
             sim->autos = p;
@@ -578,6 +580,8 @@ static int mc_sim_exec(struct mc_sim *sim, char **t, int n)
             return mc_sim_fail(sim, "usage: run [MAX]");
         if (n == 2 && (rc = mc_sim_u64(sim, t[1], UINT32_MAX, &max)))
             return rc;
+        if (sim->opt->max_run && max > sim->opt->max_run)
+            max = sim->opt->max_run;
         return mc_sim_cmd_run(sim, max);
     }
     if (strcmp(c, "print") == 0) {

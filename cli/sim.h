@@ -11,6 +11,7 @@
 struct mc_sim_options {
     unsigned shards; /* allocation shards (1 = sequential) */
     bool check;      /* verify the books after every command */
+    unsigned max_run; /* most cycles one `run` may do (0: 10000) */
 };
 
 /* Runs the scenario read from @in. Returns 0 on success, 2 when a line cannot

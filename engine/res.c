@@ -361,7 +361,9 @@ static bool mc__is_name_char(char c)
 }
 
 /* Parses a non-negative decimal into thousandths, rounding half up at the
- * fourth decimal. Returns the number of bytes used or a negative status. */
+ * fourth decimal. Every value a vector can hold (up to MC_RES_MAX_MILLI)
+ * parses, so every printed vector parses back. Returns the number of bytes
+ * used or a negative status. */
 static int mc__parse_milli(const char *s, size_t len, mc_milli_t *out, const char **why)
 {
     size_t i = 0;
@@ -371,7 +373,7 @@ static int mc__parse_milli(const char *s, size_t len, mc_milli_t *out, const cha
     while (i < len && s[i] >= '0' && s[i] <= '9') {
         ip = ip * 10 + (s[i++] - '0');
         digits = true;
-        if (ip > MC_RES_MAX_VALUE) {
+        if (ip > MC_RES_MAX_MILLI / MC_MILLI) {
             *why = "scalar value too large";
             return MC_ERANGE;
         }
@@ -396,8 +398,7 @@ static int mc__parse_milli(const char *s, size_t len, mc_milli_t *out, const cha
         frac *= 10;
         fdigits++;
     }
-    *out = ip * MC_MILLI + frac + round;
-    if (*out > MC_RES_MAX_VALUE * MC_MILLI) {
+    if (__builtin_add_overflow(ip * MC_MILLI, frac + round, out)) {
         *why = "scalar value too large";
         return MC_ERANGE;
     }
@@ -409,8 +410,8 @@ static int mc__parse_u64(const char *s, size_t len, size_t *i, uint64_t *out, co
     uint64_t v = 0;
     size_t start = *i;
     while (*i < len && s[*i] >= '0' && s[*i] <= '9') {
-        v = v * 10 + (uint64_t)(s[(*i)++] - '0');
-        if (v > MC_RES_MAX_BOUND) {
+        if (__builtin_mul_overflow(v, 10, &v) ||
+            __builtin_add_overflow(v, (uint64_t)(s[(*i)++] - '0'), &v) || v > MC_RES_MAX_BOUND) {
             *why = "range bound too large";
             return MC_ERANGE;
         }
@@ -591,7 +592,7 @@ int mc_res_parse(mc_res_t *r, const char *s, size_t len, const char **why)
         }
     }
     if (rc)
-        mc_res_clear(r);
+        mc_res_fini(r); /* empty, and holding no memory, so error paths need no cleanup */
     return rc;
 }
 

@@ -30,7 +30,7 @@ extern "C" {
 typedef int64_t mc_milli_t;
 #define MC_MILLI 1000
 
-#define MC_RES_MAX_VALUE  1000000000000ll /* largest scalar accepted: 1e12 units */
+#define MC_RES_MAX_MILLI  INT64_MAX /* largest scalar: 9223372036854775.807 */
 #define MC_RES_MAX_ITEMS  1024u           /* items in one vector */
 #define MC_RES_MAX_RANGES 65536u          /* intervals in one range set */
 #define MC_RES_MAX_BOUND  (1ull << 62)    /* largest range bound */
@@ -74,7 +74,8 @@ int mc_res_copy(mc_res_t *dst, const mc_res_t *src);
  * reservation `name(role):value`. Duplicate items add up; "" and "-" are the
  * empty vector. Decimals beyond three places are rounded to the nearest
  * thousandth. On error returns MC_ESYNTAX / MC_ERANGE / MC_ELIMIT / MC_ENOMEM,
- * sets *@why (if non-NULL) to a static message and leaves @r empty. */
+ * sets *@why (if non-NULL) to a static message and leaves @r empty, holding
+ * no memory. */
 int mc_res_parse(mc_res_t *r, const char *s, size_t len, const char **why);
 
 /* Writes the canonical text of @r (`-` when empty) like snprintf: returns the

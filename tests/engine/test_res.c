@@ -72,6 +72,7 @@ static void test_duplicates_sum_and_ranges_coalesce(void **state)
     roundtrip("ports:[10-20,21-30,5-9]", "ports:[5-30]");
     roundtrip("ports:[10-20];ports:[15-25,40]", "ports:[10-25,40-40]");
     roundtrip("ports:[7]", "ports:[7-7]");
+    roundtrip("ports:[4611686018427387904]", "ports:[4611686018427387904-4611686018427387904]");
 }
 
 static void test_add_sub_contains_ranges(void **state)
@@ -159,13 +160,18 @@ static void test_parse_errors(void **state)
     expect_error("ports:[1-2,]", MC_ESYNTAX);
     expect_error("ports:[,1]", MC_ESYNTAX);
     expect_error("ports:[a-b]", MC_ESYNTAX);
-    expect_error("cpus:10000000000000", MC_ERANGE);
+    expect_error("cpus:9223372036854776", MC_ERANGE);
+    expect_error("cpus:9223372036854775.808", MC_ERANGE);
+    expect_error("cpus:9223372036854775.8075", MC_ERANGE); /* rounds up past the top */
     expect_error("ports:[1-99999999999999999999]", MC_ERANGE);
+    expect_error("ports:[20000000000000000000]", MC_ERANGE); /* wraps uint64 if unchecked */
+    expect_error("ports:[4611686018427387905]", MC_ERANGE);  /* 2^62 + 1 */
     expect_error("cpus:1;mem:2;bad name:1", MC_ESYNTAX);
 }
 
 static void test_overflow_is_refused(void **state)
 {
+    roundtrip("cpus:9223372036854775.807", "cpus:9223372036854775.807");
     mc_res_t a = MC_RES_INIT, b = MC_RES_INIT;
     mc_test_res(&a, "mem:1000000000000");
     mc_test_res(&b, "mem:1000000000000");
