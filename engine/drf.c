@@ -108,37 +108,105 @@ static uint64_t mc__client_read(const mc_engine_t *e, struct mc__client *c, int6
     }
 }
 
-static int mc__vent_cmp(const struct mc__vent *a, const struct mc__vent *b)
+static int mc__key_cmp(double sa, uint64_t ca, const struct mc__client *a, double sb, uint64_t cb,
+                       const struct mc__client *b)
 {
-    if (a->share != b->share)
-        return a->share < b->share ? -1 : 1;
-    if (a->count != b->count)
-        return a->count < b->count ? -1 : 1;
-    int c = strcmp(a->c->name, b->c->name);
+    if (sa != sb)
+        return sa < sb ? -1 : 1;
+    if (ca != cb)
+        return ca < cb ? -1 : 1;
+    if (a->name_key != b->name_key)
+        return a->name_key < b->name_key ? -1 : 1;
+    int c = strcmp(a->name, b->name);
     if (c)
         return c;
-    return (a->c->kind > b->c->kind) - (a->c->kind < b->c->kind);
+    return (a->kind > b->kind) - (a->kind < b->kind);
 }
 
-/* Moves @v to its place in its view after its key changed. Returns true if
- * it moved. */
-static bool mc__vent_fix(struct mc__vent *v)
+static int mc__vent_cmp(const struct mc__vent *a, const struct mc__vent *b)
 {
-    struct mc__view *w = v->view;
-    uint32_t i = v->pos, from = i;
-    while (i > 0 && mc__vent_cmp(v, w->v[i - 1]) < 0) {
-        w->v[i] = w->v[i - 1];
-        w->v[i]->pos = i;
-        i--;
+    return mc__key_cmp(a->share, a->count, a->c, b->share, b->count, b->c);
+}
+
+/* ---- skip lists ------------------------------------------------------------------- */
+
+static uint32_t mc__skip_level(struct mc__view *w)
+{
+    uint64_t x = w->rng += 0x9e3779b97f4a7c15ull; /* splitmix64 */
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    uint32_t level = 1;
+    while (level < MC__SKIP_LEVELS && (x & 3) == 0) { /* p = 1/4 */
+        level++;
+        x >>= 2;
     }
-    while (i + 1 < w->n && mc__vent_cmp(v, w->v[i + 1]) > 0) {
-        w->v[i] = w->v[i + 1];
-        w->v[i]->pos = i;
-        i++;
+    return level;
+}
+
+/* Fills up[l] with the last node on list l whose key sorts before @v's
+ * (NULL: the head). */
+static void mc__skip_find(struct mc__view *w, const struct mc__vent *v, struct mc__vent **up)
+{
+    struct mc__vent *x = NULL; /* NULL stands for the head */
+    for (int l = (int)w->level - 1; l >= 0; l--) {
+        for (;;) {
+            struct mc__vent *nx = x ? x->next[l] : w->head[l];
+            if (!nx || mc__vent_cmp(nx, v) >= 0)
+                break;
+            x = nx;
+        }
+        up[l] = x;
     }
-    w->v[i] = v;
-    v->pos = i;
-    return i != from;
+}
+
+static void mc__skip_link(struct mc__view *w, struct mc__vent *v)
+{
+    struct mc__vent *up[MC__SKIP_LEVELS];
+    while (w->level < v->level)
+        w->head[w->level++] = NULL;
+    mc__skip_find(w, v, up);
+    for (uint32_t l = 0; l < v->level; l++) {
+        struct mc__vent **slot = up[l] ? &up[l]->next[l] : &w->head[l];
+        v->next[l] = *slot;
+        *slot = v;
+    }
+    v->prev = up[0];
+    if (v->next[0])
+        v->next[0]->prev = v;
+}
+
+static void mc__skip_unlink(struct mc__view *w, struct mc__vent *v)
+{
+    struct mc__vent *up[MC__SKIP_LEVELS];
+    mc__skip_find(w, v, up); /* keys are unique: v follows up[l] on each of its lists */
+    for (uint32_t l = 0; l < v->level; l++) {
+        struct mc__vent **slot = up[l] ? &up[l]->next[l] : &w->head[l];
+        *slot = v->next[l];
+    }
+    if (v->next[0])
+        v->next[0]->prev = v->prev;
+}
+
+/* Gives @v a new key. Returns true if it moved, i.e. its neighbours on list
+ * 0 changed; an entry whose new key still sorts between its neighbours stays
+ * where it is on every list. */
+static bool mc__vent_rekey(struct mc__vent *v, double share, uint64_t count)
+{
+    if (share == v->share && count == v->count)
+        return false;
+    struct mc__vent *p = v->prev, *n = v->next[0];
+    if ((!p || mc__key_cmp(p->share, p->count, p->c, share, count, v->c) < 0) &&
+        (!n || mc__key_cmp(share, count, v->c, n->share, n->count, n->c) < 0)) {
+        v->share = share;
+        v->count = count;
+        return false;
+    }
+    mc__skip_unlink(v->view, v);
+    v->share = share;
+    v->count = count;
+    mc__skip_link(v->view, v);
+    return true;
 }
 
 static void mc__vent_set(const mc_engine_t *e, struct mc__vent *v, const int64_t *alloc,
@@ -153,12 +221,7 @@ bool mc__vent_refresh(mc_engine_t *e, struct mc__vent *v)
     int64_t alloc[MC_ENGINE_MAX_DIMS];
     uint64_t count;
     mc__client_read(e, v->c, alloc, &count);
-    double share = mc__share_of(e, alloc, v->c->weight);
-    if (share == v->share && count == v->count)
-        return false;
-    v->share = share;
-    v->count = count;
-    return mc__vent_fix(v);
+    return mc__vent_rekey(v, mc__share_of(e, alloc, v->c->weight), count);
 }
 
 /* ---- sorters and clients ------------------------------------------------------------ */
@@ -166,13 +229,17 @@ bool mc__vent_refresh(mc_engine_t *e, struct mc__vent *v)
 int mc__sorter_init(mc_engine_t *e, struct mc__sorter *s)
 {
     s->views = calloc(e->nshards, sizeof(*s->views));
-    return s->views ? MC_OK : MC_ENOMEM;
+    if (!s->views)
+        return MC_ENOMEM;
+    for (uint32_t k = 0; k < e->nshards; k++)
+        s->views[k].rng = k + 1;
+    return MC_OK;
 }
 
 void mc__sorter_fini(mc_engine_t *e, struct mc__sorter *s)
 {
     for (uint32_t k = 0; s->views && k < e->nshards; k++)
-        free(s->views[k].v);
+        free(s->views[k].all);
     free(s->views);
     s->views = NULL;
 }
@@ -187,6 +254,9 @@ int mc__client_init(mc_engine_t *e, struct mc__client *c, uint8_t kind, void *ow
     c->kind = kind;
     c->owner = owner;
     c->name = name;
+    c->name_key = 0;
+    for (size_t i = 0; i < 8 && name[i]; i++)
+        c->name_key |= (uint64_t)(unsigned char)name[i] << (56 - 8 * i);
     c->weight = weight;
     c->vents = calloc(e->nshards, sizeof(*c->vents));
     if (!c->vents)
@@ -205,11 +275,9 @@ void mc__client_fini(struct mc__client *c)
 static void mc__view_remove(struct mc__vent *v)
 {
     struct mc__view *w = v->view;
-    for (uint32_t i = v->pos; i + 1 < w->n; i++) {
-        w->v[i] = w->v[i + 1];
-        w->v[i]->pos = i;
-    }
-    w->n--;
+    mc__skip_unlink(w, v);
+    w->all[v->idx] = w->all[--w->n];
+    w->all[v->idx]->idx = v->idx;
     v->view = NULL;
 }
 
@@ -217,7 +285,7 @@ int mc__sorter_insert(mc_engine_t *e, struct mc__sorter *s, struct mc__client *c
 {
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__view *w = &s->views[k];
-        if (mc__grow(&w->v, &w->cap, w->n + 1, sizeof(*w->v))) {
+        if (mc__grow(&w->all, &w->cap, w->n + 1, sizeof(*w->all))) {
             while (k--)
                 mc__view_remove(&c->vents[k]);
             return MC_ENOMEM;
@@ -228,10 +296,11 @@ int mc__sorter_insert(mc_engine_t *e, struct mc__sorter *s, struct mc__client *c
         mc__client_read(e, c, alloc, &count);
         mc__vent_set(e, v, alloc, count);
         v->view = w;
-        v->pos = w->n;
         v->stamp = 0;
-        w->v[w->n++] = v;
-        mc__vent_fix(v);
+        v->idx = w->n;
+        w->all[w->n++] = v;
+        v->level = mc__skip_level(w);
+        mc__skip_link(w, v);
     }
     return MC_OK;
 }
@@ -272,26 +341,39 @@ void mc__charge(mc_engine_t *e, struct mc__fwrole *fr, const mc_res_t *r, int si
 
 /* ---- during a cycle ------------------------------------------------------------------ */
 
+static int mc__vent_qcmp(const void *a, const void *b)
+{
+    return mc__vent_cmp(*(struct mc__vent *const *)a, *(struct mc__vent *const *)b);
+}
+
+/* Re-reads every key of @w and rebuilds its lists in one pass over the
+ * sorted members (each keeps its level). */
 static void mc__view_refresh(mc_engine_t *e, struct mc__view *w)
 {
     for (uint32_t i = 0; i < w->n; i++) {
         int64_t alloc[MC_ENGINE_MAX_DIMS];
         uint64_t count;
-        mc__client_read(e, w->v[i]->c, alloc, &count);
-        mc__vent_set(e, w->v[i], alloc, count);
+        mc__client_read(e, w->all[i]->c, alloc, &count);
+        mc__vent_set(e, w->all[i], alloc, count);
     }
-    /* insertion sort: the order is usually almost right */
-    for (uint32_t i = 1; i < w->n; i++) {
-        struct mc__vent *v = w->v[i];
-        uint32_t j = i;
-        while (j > 0 && mc__vent_cmp(v, w->v[j - 1]) < 0) {
-            w->v[j] = w->v[j - 1];
-            j--;
+    if (w->n > 1)
+        qsort(w->all, w->n, sizeof(*w->all), mc__vent_qcmp);
+    struct mc__vent *last[MC__SKIP_LEVELS] = {0};
+    for (uint32_t l = 0; l < w->level; l++)
+        w->head[l] = NULL;
+    for (uint32_t i = 0; i < w->n; i++) {
+        struct mc__vent *v = w->all[i];
+        v->idx = i;
+        v->prev = last[0];
+        for (uint32_t l = 0; l < v->level; l++) {
+            v->next[l] = NULL;
+            if (last[l])
+                last[l]->next[l] = v;
+            else
+                w->head[l] = v;
+            last[l] = v;
         }
-        w->v[j] = v;
     }
-    for (uint32_t i = 0; i < w->n; i++)
-        w->v[i]->pos = i;
 }
 
 void mc__views_refresh(mc_engine_t *e, uint32_t shard)
@@ -306,8 +388,8 @@ void mc__views_refresh(mc_engine_t *e, uint32_t shard)
 static void mc__role_walk(const struct mc__view *w, struct mc__role **out, uint32_t *n,
                           uint32_t shard)
 {
-    for (uint32_t i = 0; i < w->n; i++) {
-        struct mc__client *c = w->v[i]->c;
+    for (struct mc__vent *v = mc__view_first(w); v; v = v->next[0]) {
+        struct mc__client *c = v->c;
         struct mc__role *r = c->owner;
         if (c->kind == MC__ROLE_SELF) {
             if (r->nfws)
@@ -337,13 +419,8 @@ int mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const i
     uint64_t count, s;
     for (;;) {
         s = mc__client_read(e, c, alloc, &count);
-        double share = mc__share_of(e, alloc, c->weight);
-        if (share != v->share || count != v->count) {
-            v->share = share;
-            v->count = count;
-            if (mc__vent_fix(v))
-                return 1; /* no longer first: another shard allocated to it */
-        }
+        if (mc__vent_rekey(v, mc__share_of(e, alloc, c->weight), count))
+            return 1; /* no longer first: another shard allocated to it */
         /* pair: readers' acquire load of seq; keeps the adds after the CAS */
         if (atomic_compare_exchange_weak_explicit(&c->seq, &s, s + 1, memory_order_acquire,
                                                   MC__RELAXED))
@@ -357,8 +434,7 @@ int mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const i
     atomic_store_explicit(&c->seq, s + 2, memory_order_release); /* pair: readers' first load */
     for (uint32_t d = 0; d < e->ndims; d++)
         alloc[d] += q[d];
-    mc__vent_set(e, v, alloc, count + 1);
-    mc__vent_fix(v);
+    mc__vent_rekey(v, mc__share_of(e, alloc, c->weight), count + 1);
 
     /* the role clients, with their staleness measured (C3) */
     struct mc__fwrole *fr = c->owner;
@@ -378,13 +454,11 @@ int mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const i
         uint64_t rcount = atomic_fetch_add_explicit(&rc->count, 1, MC__RELAXED);
         if (e->nshards > 1) {
             /* C3: how far ahead of the next sibling in line this role was */
-            struct mc__view *w = rv->view;
-            for (uint32_t k = rv->pos + 1; k < w->n; k++) {
-                struct mc__client *sib = w->v[k]->c;
-                struct mc__role *sr = sib->owner;
-                if (sib->kind == MC__ROLE_SELF ? !sr->nfws : !sr->nfw_subtree)
+            for (struct mc__vent *sv = rv->next[0]; sv; sv = sv->next[0]) {
+                struct mc__role *sr = sv->c->owner;
+                if (sv->c->kind == MC__ROLE_SELF ? !sr->nfws : !sr->nfw_subtree)
                     continue; /* nothing to offer to there */
-                double gap = mc__share_of(e, before, rc->weight) - w->v[k]->share;
+                double gap = mc__share_of(e, before, rc->weight) - sv->share;
                 if (gap > sh->fairness_error)
                     sh->fairness_error = gap;
                 break;
@@ -392,8 +466,7 @@ int mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const i
         }
         for (uint32_t d = 0; d < e->ndims; d++)
             before[d] += q[d];
-        mc__vent_set(e, rv, before, rcount + 1);
-        mc__vent_fix(rv);
+        mc__vent_rekey(rv, mc__share_of(e, before, rc->weight), rcount + 1);
     }
     return 0;
 }

@@ -402,6 +402,8 @@ void mc_engine_destroy(mc_engine_t *e)
     free(e->chunks);
     free(e->agents);
     free(e->fws);
+    free(e->free_agents.free);
+    free(e->free_fws.free);
     free(e->roles);
     mc__sorter_fini(e, &e->top);
     free(e->dim_of);
@@ -425,18 +427,23 @@ static struct mc__fw *mc__fw_get(const mc_engine_t *e, const char *id)
     return i < 0 ? NULL : e->fws[i];
 }
 
-/* Returns a free slot index in @arr (growing it), or a negative status. */
-static int64_t mc__slot(void *arrp, uint32_t *nslots, uint32_t *cap)
+/* Returns a free slot of the table @arrp (*@nslots slots in use or freed),
+ * reusing a freed one first; or a negative status. The free list always has
+ * room for every slot, so giving one back (mc__slot_put) cannot fail. */
+static int64_t mc__slot_take(void *arrp, uint32_t *nslots, uint32_t *cap, struct mc__slots *fl)
 {
-    void **arr = *(void ***)arrp;
-    for (uint32_t i = 0; i < *nslots; i++)
-        if (!arr[i])
-            return i;
+    if (fl->n)
+        return fl->free[--fl->n];
     int rc = mc__grow(arrp, cap, *nslots + 1, sizeof(void *));
-    if (rc)
+    if (rc || (rc = mc__grow(&fl->free, &fl->cap, *nslots + 1, sizeof(*fl->free))))
         return rc;
     (*(void ***)arrp)[*nslots] = NULL;
     return (*nslots)++;
+}
+
+static void mc__slot_put(struct mc__slots *fl, uint32_t slot)
+{
+    fl->free[fl->n++] = slot;
 }
 
 /* Deletes hold @h of @a if it is empty (E4). */
@@ -468,7 +475,7 @@ int mc_engine_agent_add(mc_engine_t *e, const char *id, const mc_res_t *total, c
             goto out_dims;
         }
     }
-    int64_t slot = mc__slot(&e->agents, &e->nagent_slots, &e->capagents);
+    int64_t slot = mc__slot_take(&e->agents, &e->nagent_slots, &e->capagents, &e->free_agents);
     rc = MC_ENOMEM;
     if (slot < 0)
         goto out_dims;
@@ -478,6 +485,7 @@ int mc_engine_agent_add(mc_engine_t *e, const char *id, const mc_res_t *total, c
         mc_idmap_put(&e->agent_ids, a->id, (uint32_t)slot)) {
         if (a)
             mc__agent_free(a);
+        mc__slot_put(&e->free_agents, (uint32_t)slot);
         goto out_dims;
     }
     /* the agent goes to the shard with the fewest agents */
@@ -488,6 +496,7 @@ int mc_engine_agent_add(mc_engine_t *e, const char *id, const mc_res_t *total, c
     if (mc__grow(&sh->agents, &sh->capagents, sh->nagents + 1, sizeof(*sh->agents))) {
         mc_idmap_del(&e->agent_ids, a->id);
         mc__agent_free(a);
+        mc__slot_put(&e->free_agents, (uint32_t)slot);
         goto out_dims;
     }
     a->idx = (uint32_t)slot;
@@ -537,6 +546,7 @@ int mc_engine_agent_remove(mc_engine_t *e, const char *id)
     e->agents[moved]->spos = a->spos;
     mc_idmap_del(&e->agent_ids, a->id);
     e->agents[a->idx] = NULL;
+    mc__slot_put(&e->free_agents, a->idx);
     mc__agent_free(a);
     e->views_stale = true;
     return MC_OK;
@@ -578,12 +588,14 @@ int mc_engine_framework_add(mc_engine_t *e, const char *id, const char *const *r
     for (size_t i = 0; i < nroles; i++)
         if (!(rs[i] = mc__role_ensure(e, roles[i], &rc)))
             return rc; /* roles created so far stay, empty: harmless */
-    int64_t slot = mc__slot(&e->fws, &e->nfws_slots, &e->capfws);
+    int64_t slot = mc__slot_take(&e->fws, &e->nfws_slots, &e->capfws, &e->free_fws);
     if (slot < 0)
         return (int)slot;
     struct mc__fw *f = calloc(1, sizeof(*f));
-    if (!f)
+    if (!f) {
+        mc__slot_put(&e->free_fws, (uint32_t)slot);
         return MC_ENOMEM;
+    }
     rc = MC_ENOMEM;
     if (!(f->id = strdup(id)) || !(f->roles = calloc(nroles, sizeof(*f->roles))))
         goto out_free;
@@ -622,6 +634,7 @@ int mc_engine_framework_add(mc_engine_t *e, const char *id, const char *const *r
     return MC_OK;
 out_free:
     mc__fw_free(f);
+    mc__slot_put(&e->free_fws, (uint32_t)slot);
     return rc;
 }
 
@@ -659,6 +672,7 @@ int mc_engine_framework_remove(mc_engine_t *e, const char *id)
     }
     mc_idmap_del(&e->fw_ids, f->id);
     e->fws[f->idx] = NULL;
+    mc__slot_put(&e->free_fws, f->idx);
     mc__fw_free(f);
     return MC_OK;
 }
@@ -1052,12 +1066,12 @@ int mc_engine_check(const mc_engine_t *e, char *why, size_t size)
         int64_t self[MC_ENGINE_MAX_DIMS] = {0}, node[MC_ENGINE_MAX_DIMS] = {0},
                 x[MC_ENGINE_MAX_DIMS];
         for (uint32_t k = 0; k < role->fws.views[0].n; k++) {
-            mc__client_load(e, role->fws.views[0].v[k]->c, x);
+            mc__client_load(e, role->fws.views[0].all[k]->c, x);
             for (uint32_t d = 0; d < e->ndims; d++)
                 self[d] += x[d];
         }
         for (uint32_t k = 0; k < role->children.views[0].n; k++) {
-            mc__client_load(e, role->children.views[0].v[k]->c, x);
+            mc__client_load(e, role->children.views[0].all[k]->c, x);
             for (uint32_t d = 0; d < e->ndims; d++)
                 node[d] += x[d];
         }

@@ -55,29 +55,46 @@ struct mc__client {
     _Atomic uint64_t count;
     double weight;
     const char *name;
+    uint64_t name_key; /* the name's first 8 bytes, big-endian: most ties end here */
     uint8_t kind;
     void *owner;            /* struct mc__role * or struct mc__fwrole * */
     struct mc__vent *vents; /* [S]: this client's entry in each shard's view */
 };
 
+#define MC__SKIP_LEVELS 12 /* p = 1/4: plenty for 16M clients */
+
 /* One shard's view of one client: a lower bound of the client's key
- * (share, count) during a cycle (drf.c V1), and its place in that shard's
- * sorted array. Written only by its shard during a cycle, by the control
- * thread between cycles. */
+ * (share, count) during a cycle (drf.c V1), and its node in that shard's
+ * skip list. Written only by its shard during a cycle, by the control thread
+ * between cycles. */
 struct mc__vent {
     struct mc__client *c;
     double share;
     uint64_t count;
     struct mc__view *view;
-    uint32_t pos;
-    uint64_t stamp; /* the agent visit that already offered to this client */
+    uint64_t stamp;        /* the agent visit that already offered to this client */
+    uint32_t idx;          /* index in view->all */
+    uint32_t level;        /* lists this node is linked on, 1..MC__SKIP_LEVELS */
+    struct mc__vent *prev; /* on list 0 (NULL for the first) */
+    struct mc__vent *next[MC__SKIP_LEVELS];
 };
 
-/* A sorted array of vents: one shard's order of one sorter's clients. */
+/* One shard's order of one sorter's clients: a skip list (Pugh, CACM 1990)
+ * sorted by key, so that taking the first eligible entry is O(1) per entry
+ * walked and moving an entry whose key changed is O(log n). `all` lists the
+ * members in no order, for the refresh that rebuilds the list. */
 struct mc__view {
-    struct mc__vent **v;
+    struct mc__vent *head[MC__SKIP_LEVELS];
+    uint32_t level; /* lists in use */
+    uint64_t rng;   /* node levels */
+    struct mc__vent **all;
     uint32_t n, cap;
 };
+
+static inline struct mc__vent *mc__view_first(const struct mc__view *w)
+{
+    return w->head[0];
+}
 
 /* A sorter: the role tree's top level, one role's children, or one role's
  * frameworks; one view per shard. */
@@ -196,6 +213,12 @@ struct mc__shard {
     _Atomic uint32_t done; /* last cycle this shard finished (release; pair: control acquire) */
 };
 
+/* Freed slots of a table, reused before the table grows. */
+struct mc__slots {
+    uint32_t *free;
+    uint32_t n, cap;
+};
+
 struct mc_engine {
     struct mc_engine_config cfg;
     uint32_t nshards;
@@ -203,9 +226,11 @@ struct mc_engine {
 
     struct mc__fw **fws;
     uint32_t nfws_slots, capfws;
+    struct mc__slots free_fws;
     mc_idmap_t fw_ids;
     struct mc__agent **agents;
     uint32_t nagent_slots, capagents;
+    struct mc__slots free_agents;
     mc_idmap_t agent_ids;
     struct mc__role **roles;
     uint32_t nroles, caproles;

@@ -30,10 +30,10 @@ extern "C" {
 typedef int64_t mc_milli_t;
 #define MC_MILLI 1000
 
-#define MC_RES_MAX_MILLI  INT64_MAX /* largest scalar: 9223372036854775.807 */
-#define MC_RES_MAX_ITEMS  1024u           /* items in one vector */
-#define MC_RES_MAX_RANGES 65536u          /* intervals in one range set */
-#define MC_RES_MAX_BOUND  (1ull << 62)    /* largest range bound */
+#define MC_RES_MAX_MILLI  INT64_MAX    /* largest scalar: 9223372036854775.807 */
+#define MC_RES_MAX_ITEMS  1024u        /* items in one vector */
+#define MC_RES_MAX_RANGES 65536u       /* intervals in one range set */
+#define MC_RES_MAX_BOUND  (1ull << 62) /* largest range bound */
 
 enum mc_res_kind { MC_RES_SCALAR = 0, MC_RES_RANGES = 1 };
 

@@ -496,13 +496,13 @@ restart:
         if ((rc = mc_res_filter(&avail, &a->free, mc__allocatable_to, r)))
             goto out;
         struct mc__view *w = &r->fws.views[id];
-        for (uint32_t i = 0; i < w->n && avail.n;) {
-            struct mc__vent *v = w->v[i];
+        for (struct mc__vent *v = mc__view_first(w), *next; v && avail.n; v = next) {
+            /* entries that move (a commit, a stale key) go further down the
+             * list: the walk goes on from the old successor */
+            next = v->next[0];
             struct mc__fwrole *fr = v->c->owner;
-            if (v->stamp == visit || fr->suppressed) {
-                i++;
+            if (v->stamp == visit || fr->suppressed)
                 continue;
-            }
             struct mc__grant g;
             if ((rc = mc_res_copy(&toff, &avail)))
                 goto out;
@@ -515,7 +515,6 @@ restart:
             }
             if (!ok) {
                 mc__give_back(e, r, &g);
-                i++;
                 continue;
             }
             if (e->nshards > 1 && restarts < MC__MAX_RESTARTS && mc__role_path_moved(e, r, id)) {
@@ -530,8 +529,8 @@ restart:
             }
             mc__qty(e, q, &toff);
             if (mc__commit(e, sh, v, q)) {
-                /* its key was stale and it moved on (drf.c C2): slot i now
-                 * holds the next framework in line */
+                /* its key was stale and it moved on (drf.c C2): the walk meets
+                 * it again at its true place */
                 mc__unprepare(a, &p);
                 mc__give_back(e, r, &g);
                 continue;
