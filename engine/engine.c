@@ -459,14 +459,43 @@ static void mc__hold_gc(struct mc__agent *a, struct mc__hold *h)
 
 int mc_engine_agent_add(mc_engine_t *e, const char *id, const mc_res_t *total, const char *attrs)
 {
-    if (!mc_id_valid(id, strlen(id)))
+    return mc_engine_agent_add_used(e, id, total, attrs, NULL, 0);
+}
+
+/* Finds @fw's fwrole for @role, or NULL. */
+static struct mc__fwrole *mc__fwrole_get(const mc_engine_t *e, const char *fw, const char *role)
+{
+    struct mc__fw *f = mc__fw_get(e, fw);
+    for (uint32_t i = 0; f && i < f->nroles; i++)
+        if (strcmp(f->roles[i].role->name, role) == 0)
+            return &f->roles[i];
+    return NULL;
+}
+
+int mc_engine_agent_add_used(mc_engine_t *e, const char *id, const mc_res_t *total,
+                             const char *attrs, const struct mc_agent_use *used, size_t nused)
+{
+    if (!mc_id_valid(id, strlen(id)) || nused > MC_AGENT_MAX_USES)
         return MC_EINVAL;
     if (mc__agent_get(e, id))
         return MC_EEXIST;
-    uint32_t ndims = e->ndims;
-    int rc = mc__dims_reserve(e, total);
-    if (rc)
+    /* every use names a framework subscribed to the role, and all of them
+     * together fit in the total: checked before anything changes */
+    mc_res_t free = MC_RES_INIT;
+    int rc = mc_res_copy(&free, total);
+    for (size_t u = 0; u < nused && rc == MC_OK; u++) {
+        if (!mc__fwrole_get(e, used[u].framework, used[u].role))
+            rc = MC_ENOENT;
+        else
+            rc = mc_res_sub(&free, used[u].res);
+    }
+    if (rc) {
+        mc_res_fini(&free);
         return rc;
+    }
+    uint32_t ndims = e->ndims;
+    if ((rc = mc__dims_reserve(e, total)))
+        goto out_free;
     for (uint32_t i = 0; i < total->n; i++) {
         const struct mc_res_item *it = &total->items[i];
         if (it->kind == MC_RES_SCALAR &&
@@ -481,24 +510,45 @@ int mc_engine_agent_add(mc_engine_t *e, const char *id, const mc_res_t *total, c
         goto out_dims;
     struct mc__agent *a = calloc(1, sizeof(*a));
     if (!a || !(a->id = strdup(id)) || (attrs && !(a->attrs = strdup(attrs))) ||
-        mc_res_copy(&a->total, total) || mc_res_copy(&a->free, total) ||
-        mc_idmap_put(&e->agent_ids, a->id, (uint32_t)slot)) {
+        mc_res_copy(&a->total, total) ||
+        (nused && !(a->holds = calloc(nused, sizeof(*a->holds))))) {
         if (a)
             mc__agent_free(a);
-        mc__slot_put(&e->free_agents, (uint32_t)slot);
-        goto out_dims;
+        goto out_slot;
+    }
+    a->capholds = (uint32_t)nused;
+    for (size_t u = 0; u < nused; u++) {
+        struct mc__fwrole *fr = mc__fwrole_get(e, used[u].framework, used[u].role);
+        struct mc__hold *h = NULL;
+        for (uint32_t k = 0; k < a->nholds && !h; k++)
+            if (a->holds[k].fw == fr->fw->idx && a->holds[k].fr == (uint32_t)(fr - fr->fw->roles))
+                h = &a->holds[k];
+        if (!h) {
+            h = &a->holds[a->nholds++];
+            h->fw = fr->fw->idx;
+            h->fr = (uint32_t)(fr - fr->fw->roles);
+        }
+        h->tasks += used[u].tasks;
+        if (mc_res_add(&h->used, used[u].res)) {
+            mc__agent_free(a);
+            goto out_slot;
+        }
     }
     /* the agent goes to the shard with the fewest agents */
     struct mc__shard *sh = &e->shards[0];
     for (uint32_t k = 1; k < e->nshards; k++)
         if (e->shards[k].nagents < sh->nagents)
             sh = &e->shards[k];
+    if (mc_idmap_put(&e->agent_ids, a->id, (uint32_t)slot)) {
+        mc__agent_free(a);
+        goto out_slot;
+    }
     if (mc__grow(&sh->agents, &sh->capagents, sh->nagents + 1, sizeof(*sh->agents))) {
         mc_idmap_del(&e->agent_ids, a->id);
         mc__agent_free(a);
-        mc__slot_put(&e->free_agents, (uint32_t)slot);
-        goto out_dims;
+        goto out_slot;
     }
+    a->free = free;
     a->idx = (uint32_t)slot;
     a->active = true;
     a->shard = sh->id;
@@ -507,10 +557,19 @@ int mc_engine_agent_add(mc_engine_t *e, const char *id, const mc_res_t *total, c
     e->agents[slot] = a;
     mc__qty_add(e, e->total, total, 1);
     e->views_stale = true; /* the cluster total changed every share (drf.c V2) */
+    for (uint32_t k = 0; k < a->nholds; k++) {
+        struct mc__fw *f = e->fws[a->holds[k].fw];
+        f->tasks += a->holds[k].tasks;
+        mc__charge(e, &f->roles[a->holds[k].fr], &a->holds[k].used, 1);
+    }
     e->pending = true;
     return MC_OK;
+out_slot:
+    mc__slot_put(&e->free_agents, (uint32_t)slot);
 out_dims:
     mc__dims_rollback(e, ndims);
+out_free:
+    mc_res_fini(&free);
     return rc;
 }
 

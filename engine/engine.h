@@ -97,6 +97,24 @@ int mc_engine_role_set(mc_engine_t *e, const char *role, double weight, const mc
  * scalar names) or MC_ENOMEM. */
 int mc_engine_agent_add(mc_engine_t *e, const char *id, const mc_res_t *total, const char *attrs);
 
+/* Resources an agent already runs tasks with when it is added: an agent that
+ * comes back after a master failover, or a benchmark's preloaded cluster. */
+struct mc_agent_use {
+    const char *framework; /* an existing framework ... */
+    const char *role;      /* ... subscribed to this role */
+    const mc_res_t *res;   /* what its tasks use */
+    uint64_t tasks;        /* how many tasks */
+};
+#define MC_AGENT_MAX_USES 4096u
+
+/* mc_engine_agent_add() for an agent whose tasks already use @used: its free
+ * vector is total minus everything used, charged to the frameworks. Returns
+ * 0, MC_EINVAL, MC_EEXIST, MC_ENOENT (a framework or its role is unknown),
+ * MC_EEXCEED (the uses do not fit in @total), MC_ELIMIT, MC_ERANGE or
+ * MC_ENOMEM; on error nothing changes. */
+int mc_engine_agent_add_used(mc_engine_t *e, const char *id, const mc_res_t *total,
+                             const char *attrs, const struct mc_agent_use *used, size_t nused);
+
 /* Removes an agent: its outstanding offers are rescinded, its tasks are gone.
  * Returns 0 or MC_ENOENT. */
 int mc_engine_agent_remove(mc_engine_t *e, const char *id);

@@ -411,6 +411,42 @@ static void test_multi_role_framework(void **state)
     h_fini(&h);
 }
 
+static void test_agent_added_with_running_tasks(void **state)
+{
+    struct harness h;
+    h_init(&h, 0);
+    h_fw(&h, "A", "r");
+    h_fw(&h, "B", "r");
+    mc_res_t total = MC_RES_INIT, u1 = MC_RES_INIT, u2 = MC_RES_INIT;
+    mc_test_res(&total, "cpus:8;mem:8192;ports:[31000-31099]");
+    mc_test_res(&u1, "cpus:2;mem:2048;ports:[31000-31009]");
+    mc_test_res(&u2, "cpus:1;mem:1024");
+    struct mc_agent_use bad[] = {{"Z", "r", &u1, 1}};
+    assert_int_equal(mc_engine_agent_add_used(h.e, "a1", &total, NULL, bad, 1), MC_ENOENT);
+    struct mc_agent_use wrong_role[] = {{"A", "x", &u1, 1}};
+    assert_int_equal(mc_engine_agent_add_used(h.e, "a1", &total, NULL, wrong_role, 1), MC_ENOENT);
+    struct mc_agent_use too_much[] = {{"A", "r", &total, 1}, {"B", "r", &u2, 1}};
+    assert_int_equal(mc_engine_agent_add_used(h.e, "a1", &total, NULL, too_much, 2), MC_EEXCEED);
+    assert_false(mc_engine_has_agent(h.e, "a1"));
+    h_check(&h);
+    struct mc_agent_use ok[] = {{"A", "r", &u1, 2}, {"B", "r", &u2, 1}, {"A", "r", &u2, 1}};
+    assert_int_equal(mc_engine_agent_add_used(h.e, "a1", &total, NULL, ok, 3), MC_OK);
+    h_check(&h);
+    /* A holds 3 cpus of 8, B 1: B is offered the free rest */
+    assert_int_equal(h_allocate(&h), 1);
+    assert_string_equal(h.offers[0], "B a1 r cpus:4;mem:4096;ports:[31010-31099]");
+    /* the preloaded tasks are real tasks: they finish like any other */
+    assert_int_equal(mc_engine_finish(h.e, "A", "a1", &u1), MC_OK);
+    assert_int_equal(mc_engine_finish(h.e, "A", "a1", &u2), MC_OK);
+    /* everything they used is back: nothing more can finish */
+    assert_int_equal(mc_engine_finish(h.e, "A", "a1", &u2), MC_EEXCEED);
+    h_check(&h);
+    mc_res_fini(&total);
+    mc_res_fini(&u1);
+    mc_res_fini(&u2);
+    h_fini(&h);
+}
+
 /* Random operations with the books checked after each: the single-thread
  * twin of the sharded stress test. The walk answers offers the engine really
  * made and finishes tasks it really launched, plus a share of bogus calls. */
@@ -539,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_validation),
         cmocka_unit_test(test_hierarchical_roles),
         cmocka_unit_test(test_multi_role_framework),
+        cmocka_unit_test(test_agent_added_with_running_tasks),
         cmocka_unit_test(test_random_operations_keep_the_books),
     };
     return cmocka_run_group_tests_name("engine/engine", tests, NULL, NULL);
