@@ -530,7 +530,7 @@ static int mc_sim_exec(struct mc_sim *sim, char **t, int n)
     const char *c = t[0];
     int rc;
     if (strcmp(c, "seed") == 0) {
-        uint64_t seed;
+        uint64_t seed = 0;
         if (n != 2)
             return mc_sim_fail(sim, "usage: seed N");
         if ((rc = mc_sim_u64(sim, t[1], UINT64_MAX, &seed)))

@@ -356,7 +356,8 @@ static void mc__agent_free(struct mc__agent *a)
     for (uint32_t i = 0; i < a->nholds; i++)
         mc__hold_fini(&a->holds[i]);
     for (uint32_t i = 0; i < a->nfilters; i++)
-        mc_res_fini(&a->filters[i].refused);
+        mc__shres_put(a->filters[i].refused);
+    mc__shres_put(a->last_refused);
     free(a->holds);
     free(a->filters);
     mc_res_fini(&a->total);
@@ -816,13 +817,28 @@ int mc_engine_accept(mc_engine_t *e, const char *fw, const char *agent, const mc
     return MC_OK;
 }
 
+/* Installs a filter of hold @h's framework and role on @a, refusing @refused
+ * for @duration. The refused vector is shared with the agent's previous one
+ * when they are equal. Out of memory, no filter is installed: the offer may
+ * come back sooner, which Mesos's semantics allow. */
 static void mc__filter_install(mc_engine_t *e, struct mc__agent *a, struct mc__hold *h,
-                               uint64_t duration, mc_res_t *refused)
+                               uint64_t duration, const mc_res_t *refused)
 {
-    if (mc__grow(&a->filters, &a->capfilters, a->nfilters + 1, sizeof(*a->filters))) {
-        mc_res_fini(refused); /* out of memory: the offer may come back sooner */
+    if (mc__grow(&a->filters, &a->capfilters, a->nfilters + 1, sizeof(*a->filters)))
         return;
+    struct mc__shres *sr = a->last_refused;
+    if (!sr || !mc_res_equal(&sr->r, refused)) {
+        if (!(sr = calloc(1, sizeof(*sr))))
+            return;
+        if (mc_res_copy(&sr->r, refused)) {
+            free(sr);
+            return;
+        }
+        sr->refs = 1; /* the agent's reference */
+        mc__shres_put(a->last_refused);
+        a->last_refused = sr;
     }
+    sr->refs++;
     uint64_t key = (uint64_t)h->fw << 8 | h->fr;
     uint32_t i = (uint32_t)mc__filter_find(a, key + 1); /* after the pair's others (E4) */
     memmove(&a->filters[i + 1], &a->filters[i], (a->nfilters - i) * sizeof(*a->filters));
@@ -831,8 +847,7 @@ static void mc__filter_install(mc_engine_t *e, struct mc__agent *a, struct mc__h
     flt->key = key;
     flt->gen = e->fws[h->fw]->revive_gen;
     flt->expires = mc__now(e) + duration;
-    flt->refused = *refused;
-    mc_res_init(refused);
+    flt->refused = sr;
 }
 
 int mc_engine_decline(mc_engine_t *e, const char *fw, const char *agent, double refuse_s)
@@ -861,9 +876,8 @@ int mc_engine_decline(mc_engine_t *e, const char *fw, const char *agent, double 
             continue;
         }
         any = true;
-        mc_res_t refused = MC_RES_INIT;
-        if (duration && mc_res_copy(&refused, &h->offered) == MC_OK)
-            mc__filter_install(e, a, h, duration, &refused);
+        if (duration)
+            mc__filter_install(e, a, h, duration, &h->offered);
         mc__hold_return_offer(e, a, h);
         uint32_t before = a->nholds;
         mc__hold_gc(a, h);

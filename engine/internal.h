@@ -149,12 +149,21 @@ struct mc__hold {
     uint64_t offered_at;
 };
 
+/* A resource vector shared by the refuse filters of one agent: frameworks
+ * that decline the same agent usually decline the same resources, so the
+ * agent keeps one copy (hot in cache, and checked once per visit: shard.c)
+ * instead of one per filter. Owned by its agent's shard, like the filters. */
+struct mc__shres {
+    uint32_t refs;
+    mc_res_t r;
+};
+
 /* A refuse filter; an agent's filters are sorted by key = fw << 8 | fr. */
 struct mc__filter {
     uint64_t key;
     uint64_t gen;
     uint64_t expires;
-    mc_res_t refused;
+    struct mc__shres *refused;
 };
 
 struct mc__agent {
@@ -168,6 +177,7 @@ struct mc__agent {
     uint32_t nholds, capholds;
     struct mc__filter *filters;
     uint32_t nfilters, capfilters;
+    struct mc__shres *last_refused; /* the newest refused vector, to share */
 };
 
 /* ---- shards (shard.c) ----------------------------------------------------------------- */
@@ -201,6 +211,12 @@ struct mc__shard {
     struct mc__chunk *chunk; /* batch being filled */
     uint64_t nseq;           /* decisions this cycle */
     uint64_t visit;          /* agent visit counter (stamps) */
+    uint64_t offer_epoch;    /* bumped whenever the offer being considered changes */
+    struct {                 /* refused vectors already compared with that offer */
+        const struct mc__shres *refused;
+        uint64_t epoch;
+        bool contains;
+    } memo[4];
     struct mc_cycle_stats st;
     double fairness_error;
     int rc;
@@ -302,5 +318,6 @@ void mc__shards_stop(mc_engine_t *e);
 int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *st);
 int mc__filter_find(const struct mc__agent *a, uint64_t key);
 void mc__filter_remove(struct mc__agent *a, uint32_t i);
+void mc__shres_put(struct mc__shres *s);
 
 #endif

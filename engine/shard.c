@@ -138,17 +138,40 @@ int mc__filter_find(const struct mc__agent *a, uint64_t key)
     return (int)lo;
 }
 
+void mc__shres_put(struct mc__shres *s)
+{
+    if (s && --s->refs == 0) {
+        mc_res_fini(&s->r);
+        free(s);
+    }
+}
+
 void mc__filter_remove(struct mc__agent *a, uint32_t i)
 {
-    mc_res_fini(&a->filters[i].refused);
+    mc__shres_put(a->filters[i].refused);
     memmove(&a->filters[i], &a->filters[i + 1], (a->nfilters - i - 1) * sizeof(*a->filters));
     a->nfilters--;
 }
 
+/* Does @refused contain the offer of the current epoch? Each shared vector
+ * is compared once per offer (refused vectors are shared per agent). */
+static bool mc__refused_contains(struct mc__shard *sh, const struct mc__shres *refused,
+                                 const mc_res_t *offer)
+{
+    unsigned slot = (unsigned)(((uintptr_t)refused >> 4) & 3);
+    if (sh->memo[slot].refused == refused && sh->memo[slot].epoch == sh->offer_epoch)
+        return sh->memo[slot].contains;
+    bool c = mc_res_contains(&refused->r, offer);
+    sh->memo[slot].refused = refused;
+    sh->memo[slot].epoch = sh->offer_epoch;
+    sh->memo[slot].contains = c;
+    return c;
+}
+
 /* True when a live refuse filter of (@f, @fr) on @a contains @offer; drops
  * that pair's filters that expired or were voided by a revive. */
-static bool mc__filtered(struct mc__agent *a, const struct mc__fw *f, uint32_t fr,
-                         const mc_res_t *offer, uint64_t now)
+static bool mc__filtered(struct mc__shard *sh, struct mc__agent *a, const struct mc__fw *f,
+                         uint32_t fr, const mc_res_t *offer, uint64_t now)
 {
     uint64_t key = (uint64_t)f->idx << 8 | fr;
     bool hit = false;
@@ -159,7 +182,7 @@ static bool mc__filtered(struct mc__agent *a, const struct mc__fw *f, uint32_t f
             mc__filter_remove(a, i);
             continue;
         }
-        hit |= mc_res_contains(&flt->refused, offer);
+        hit |= mc__refused_contains(sh, flt->refused, offer);
         i++;
     }
     return hit;
@@ -495,6 +518,7 @@ restart:
             continue;
         if ((rc = mc_res_filter(&avail, &a->free, mc__allocatable_to, r)))
             goto out;
+        sh->offer_epoch++;
         struct mc__view *w = &r->fws.views[id];
         for (struct mc__vent *v = mc__view_first(w), *next; v && avail.n; v = next) {
             /* entries that move (a commit, a stale key) go further down the
@@ -503,13 +527,20 @@ restart:
             struct mc__fwrole *fr = v->c->owner;
             if (v->stamp == visit || fr->suppressed)
                 continue;
+            /* without quota the offer is what the role may use, as it is;
+             * with quota a copy shrinks to the budgets (no copy per
+             * candidate on the common path) */
             struct mc__grant g;
-            if ((rc = mc_res_copy(&toff, &avail)))
-                goto out;
-            if (e->nquota)
+            mc_res_t *off = &avail;
+            if (e->nquota) {
+                if ((rc = mc_res_copy(&toff, &avail)))
+                    goto out;
                 mc__reserve(e, r, &toff, stage1, &g);
-            bool ok = toff.n && mc__min_ok(fr->fw, &toff);
-            if (ok && mc__filtered(a, fr->fw, (uint32_t)(fr - fr->fw->roles), &toff, e->now)) {
+                off = &toff;
+                sh->offer_epoch++; /* its size depends on the budgets now */
+            }
+            bool ok = off->n && mc__min_ok(fr->fw, off);
+            if (ok && mc__filtered(sh, a, fr->fw, (uint32_t)(fr - fr->fw->roles), off, e->now)) {
                 sh->st.filtered++;
                 ok = false;
             }
@@ -523,11 +554,11 @@ restart:
                 goto restart; /* the role order is stale (drf.c C3): take it again */
             }
             struct mc__pending p;
-            if ((rc = mc__prepare(sh, a, fr, &toff, &p))) {
+            if ((rc = mc__prepare(sh, a, fr, off, &p))) {
                 mc__give_back(e, r, &g);
                 goto out;
             }
-            mc__qty(e, q, &toff);
+            mc__qty(e, q, off);
             if (mc__commit(e, sh, v, q)) {
                 /* its key was stale and it moved on (drf.c C2): the walk meets
                  * it again at its true place */
@@ -535,12 +566,13 @@ restart:
                 mc__give_back(e, r, &g);
                 continue;
             }
-            mc__apply(sh, a, fr, &toff, &p);
+            mc__apply(sh, a, fr, off, &p); /* takes *off; avail is recomputed below */
             sh->st.offers++;
             v->stamp = visit;
             rself->stamp = visit;
             if ((rc = mc_res_filter(&avail, &a->free, mc__allocatable_to, r)))
                 goto out;
+            sh->offer_epoch++;
         }
     }
 out:

@@ -15,6 +15,7 @@
 #define MC__SYM_HASH_SLOTS (2 * MC_SYM_MAX) /* load factor <= 1/2 */
 
 static const char *mc__sym_names[MC_SYM_MAX];
+static uint64_t mc__sym_prefix[MC_SYM_MAX];       /* first 8 bytes, big-endian: orders most pairs */
 static uint32_t mc__sym_hash[MC__SYM_HASH_SLOTS]; /* 0 = empty slot, else id */
 static _Atomic uint32_t mc__sym_count;            /* ids in use are 1..count-1 */
 static pthread_mutex_t mc__sym_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -58,6 +59,10 @@ static int64_t mc__sym_intern_locked(const char *s, size_t len)
     memcpy(copy, s, len);
     copy[len] = '\0';
     mc__sym_names[id] = copy;
+    uint64_t prefix = 0;
+    for (size_t i = 0; i < 8 && i < len; i++)
+        prefix |= (uint64_t)(unsigned char)s[i] << (56 - 8 * i);
+    mc__sym_prefix[id] = prefix;
     *slot = id;
     /* publish: the name store above happens-before any reader that sees the
      * new count (pair: acquire loads in mc_sym_name()). */
@@ -105,9 +110,18 @@ const char *mc_sym_name(uint32_t id)
     return mc__sym_names[id];
 }
 
+/* Byte order of two interned names; the prefixes were stored before the ids
+ * were published (S2), so reading them needs no lock. */
+static int mc__sym_cmp(uint32_t a, uint32_t b)
+{
+    if (mc__sym_prefix[a] != mc__sym_prefix[b])
+        return mc__sym_prefix[a] < mc__sym_prefix[b] ? -1 : 1;
+    return strcmp(mc_sym_name(a), mc_sym_name(b));
+}
+
 int mc_sym_cmp_name(uint32_t a, uint32_t b)
 {
-    return a == b ? 0 : strcmp(mc_sym_name(a), mc_sym_name(b));
+    return a == b ? 0 : mc__sym_cmp(a, b);
 }
 
 int mc_sym_cmp_resource(uint32_t a, uint32_t b)
@@ -119,5 +133,5 @@ int mc_sym_cmp_resource(uint32_t a, uint32_t b)
         return a < b ? -1 : 1;
     if (ka != kb)
         return ka ? -1 : 1;
-    return strcmp(mc_sym_name(a), mc_sym_name(b));
+    return mc__sym_cmp(a, b);
 }

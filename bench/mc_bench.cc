@@ -1,0 +1,263 @@
+// bench/mc_bench.cc: the offers-per-second suite (google-benchmark). A thin
+// C++ harness over the engine's C API: every case builds its cluster with
+// bench/world.c outside the timed region and times allocation cycles from
+// their start until every offer is published (mc_cycle_stats.duration_ns),
+// in-process, with no network, as Mesos's allocator benchmarks do.
+//
+// Counters of every case (so --benchmark_format=json carries every figure):
+//   ns_per_offer       cycle time / offers made (for a cycle that offers
+//                      nothing: / agents visited)
+//   offers_per_second  offers made / cycle time
+//   cycle_p50_ms, cycle_p99_ms   over the timed cycles
+//   fairness_error     largest per-commit lead (engine.md), when shards > 1
+//
+// Tiers: --mc_tier=smoke (a few seconds, run by .ci/run: small sizes, the
+// invariants asserted) or --mc_tier=full (the grid, run by hand: bench/run).
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "bench/world.h"
+
+namespace {
+
+struct Cycles {
+    std::vector<double> ns;
+    uint64_t offers = 0, agents = 0;
+    double fairness = 0;
+
+    void add(const mc_cycle_stats &st)
+    {
+        ns.push_back(double(st.duration_ns));
+        offers += st.offers;
+        agents += st.agents;
+        fairness = std::max(fairness, st.fairness_error);
+    }
+
+    void report(benchmark::State &state, unsigned shards)
+    {
+        std::vector<double> v = ns;
+        std::sort(v.begin(), v.end());
+        double total = 0;
+        for (double x : v)
+            total += x;
+        auto pct = [&](double p) { return v.empty() ? 0 : v[size_t(p * double(v.size() - 1))]; };
+        state.counters["ns_per_offer"] = total / double(offers ? offers : std::max<uint64_t>(agents, 1));
+        state.counters["offers_per_second"] = total > 0 ? double(offers) * 1e9 / total : 0;
+        state.counters["cycle_p50_ms"] = pct(0.5) / 1e6;
+        state.counters["cycle_p99_ms"] = pct(0.99) / 1e6;
+        state.counters["offers_per_cycle"] = v.empty() ? 0 : double(offers) / double(v.size());
+        if (shards > 1)
+            state.counters["fairness_error"] = fairness;
+    }
+};
+
+// DeclineOffers (Mesos HierarchicalAllocator_BENCHMARK_Test.DeclineOffers):
+// round 0 offers every agent; then every framework declines everything with a
+// long filter, so round r skips r filtered frameworks per agent and rounds
+// >= F offer nothing: the N x F filter-check worst case. The invariant
+// (N offers in rounds < F, none from round F on) is asserted.
+void DeclineOffers(benchmark::State &state, unsigned agents, unsigned fws, unsigned round,
+                   unsigned shards)
+{
+    mcb_world *w = mcb_decline_world(agents, fws, shards);
+    if (!w) {
+        state.SkipWithError("setup failed");
+        return;
+    }
+    mc_cycle_stats st;
+    for (unsigned r = 0; r < round; r++) { // reach the round: declines with a day-long filter
+        mcb_cycle(w, &st);
+        mcb_decline_all(w, 86400);
+    }
+    uint64_t want = round < fws ? agents : 0;
+    Cycles c;
+    for (auto _ : state) {
+        mcb_cycle(w, &st);
+        state.SetIterationTime(double(st.duration_ns) / 1e9);
+        c.add(st);
+        if (st.offers != want) {
+            state.SkipWithError("invariant broken: wrong number of offers for the round");
+            break;
+        }
+        state.PauseTiming();
+        mcb_decline_all(w, 0); // back to the same round: no new filter
+        state.ResumeTiming();
+    }
+    c.report(state, shards);
+    mcb_free(w);
+}
+
+// Quota (Mesos LargeAndSmallQuota): round 0 satisfies guarantees in stage 1
+// and gives out the rest in stage 2; "nothing" is the next cycle after every
+// framework declined everything with a long filter: a cycle that visits every
+// agent and role and allocates nothing.
+void Quota(benchmark::State &state, unsigned agents, unsigned roles, bool nothing, unsigned shards)
+{
+    mcb_world *w = mcb_quota_world(agents, roles, shards);
+    if (!w) {
+        state.SkipWithError("setup failed");
+        return;
+    }
+    mc_cycle_stats st;
+    // quota shrinks offers, so a declined offer can come back larger (and
+    // unfiltered): decline until a cycle offers nothing
+    for (int r = 0; nothing && r < 1000; r++) {
+        mcb_cycle(w, &st);
+        mcb_decline_all(w, 86400);
+        if (!st.offers)
+            break;
+    }
+    Cycles c;
+    for (auto _ : state) {
+        mcb_cycle(w, &st);
+        state.SetIterationTime(double(st.duration_ns) / 1e9);
+        c.add(st);
+        if (nothing && st.offers) {
+            state.SkipWithError("invariant broken: an all-filtered cycle made offers");
+            break;
+        }
+        state.PauseTiming();
+        mcb_decline_all(w, 0);
+        state.ResumeTiming();
+    }
+    c.report(state, shards);
+    mcb_free(w);
+}
+
+// Sustained churn: frameworks launch a task in each offer that fits and
+// decline the rest; tasks end after 1-20 s of virtual time; one cycle per
+// virtual second. Steady state after a warm-up; decisions per second over
+// the timed cycles.
+void Churn(benchmark::State &state, unsigned agents, unsigned fws, unsigned shards)
+{
+    mcb_world *w = mcb_churn_world(agents, fws, shards);
+    if (!w) {
+        state.SkipWithError("setup failed");
+        return;
+    }
+    mc_cycle_stats st;
+    for (int i = 0; i < 30; i++) { // warm-up: fill the cluster, let tasks start ending
+        mcb_cycle(w, &st);
+        mcb_churn_step(w, MC_NS_PER_SEC);
+    }
+    Cycles c;
+    uint64_t launched = 0;
+    for (auto _ : state) {
+        mcb_cycle(w, &st);
+        state.SetIterationTime(double(st.duration_ns) / 1e9);
+        c.add(st);
+        state.PauseTiming();
+        launched += mcb_churn_step(w, MC_NS_PER_SEC);
+        state.ResumeTiming();
+    }
+    c.report(state, shards);
+    state.counters["tasks_launched"] = double(launched);
+    mcb_free(w);
+}
+
+// Memory held by the engine per agent and per framework: heap bytes
+// (jemalloc stats.allocated) added by the agents of a DeclineOffers cluster,
+// and by its frameworks after one round.
+void Memory(benchmark::State &state, unsigned agents, unsigned fws, unsigned shards)
+{
+    for (auto _ : state) {
+        uint64_t h0 = mcb_heap_bytes();
+        mcb_world *w = mcb_decline_world(agents, 0, shards);
+        uint64_t h1 = mcb_heap_bytes();
+        mcb_free(w);
+        uint64_t h2 = mcb_heap_bytes();
+        w = mcb_decline_world(agents, fws, shards);
+        uint64_t h3 = mcb_heap_bytes();
+        mc_cycle_stats st;
+        mcb_cycle(w, &st); // every framework now holds offers
+        uint64_t h4 = mcb_heap_bytes();
+        mcb_free(w);
+        state.counters["bytes_per_agent"] = double(h1 - h0) / agents;
+        state.counters["bytes_per_framework"] = double((h3 - h2) - (h1 - h0)) / fws;
+        state.counters["bytes_per_offer"] = double(h4 - h3) / double(st.offers ? st.offers : 1);
+        state.SetIterationTime(1e-9);
+    }
+}
+
+template <class F, class... A>
+void add(const std::string &name, int iters, F f, A... args)
+{
+    benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State &s) { f(s, args...); })
+        ->UseManualTime()
+        ->Iterations(iters)
+        ->Unit(benchmark::kMillisecond);
+}
+
+std::string key(const char *k, unsigned v)
+{
+    return std::string("/") + k + ":" + std::to_string(v);
+}
+
+void register_tier(const std::string &tier)
+{
+    bool full = tier == "full";
+    std::vector<unsigned> agents = full ? std::vector<unsigned>{1000, 10000, 20000, 50000}
+                                        : std::vector<unsigned>{1000};
+    std::vector<unsigned> fws = full ? std::vector<unsigned>{1, 100, 1000, 3000}
+                                     : std::vector<unsigned>{1, 100};
+    std::vector<unsigned> shards = full ? std::vector<unsigned>{1, 2, 4, 8}
+                                        : std::vector<unsigned>{1, 2};
+    for (unsigned s : shards)
+        for (unsigned n : agents)
+            for (unsigned f : fws) {
+                std::vector<unsigned> rounds = {0};
+                // rounds past 0 cost F setup cycles: the full tier takes them
+                // where N x F stays within 10 million filters
+                if (f > 1 && uint64_t(n) * f <= 10000000ull)
+                    rounds.push_back(f / 2);
+                if (uint64_t(n) * f <= 10000000ull)
+                    rounds.push_back(f);
+                for (unsigned r : rounds)
+                    add("DeclineOffers" + key("agents", n) + key("frameworks", f) +
+                            key("round", r) + key("shards", s),
+                        full ? 20 : 5, DeclineOffers, n, f, r, s);
+            }
+    for (unsigned s : shards) {
+        unsigned n = full ? 3000 : 300;
+        for (bool nothing : {false, true})
+            add("Quota" + key("agents", n) + key("roles", n) + "/cycle:" +
+                    (nothing ? "nothing" : "allocate") + key("shards", s),
+                full ? 10 : 3, Quota, n, n, nothing, s);
+        unsigned cn = full ? 10000 : 1000, cf = full ? 1000 : 100;
+        add("Churn" + key("agents", cn) + key("frameworks", cf) + key("shards", s),
+            full ? 100 : 10, Churn, cn, cf, s);
+    }
+    add("Memory" + key("agents", full ? 10000 : 1000) + key("frameworks", full ? 1000 : 100) +
+            key("shards", 1),
+        1, Memory, full ? 10000u : 1000u, full ? 1000u : 100u, 1u);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    std::string tier = "smoke";
+    std::vector<char *> args;
+    for (int i = 0; i < argc; i++) {
+        if (std::strncmp(argv[i], "--mc_tier=", 10) == 0)
+            tier = argv[i] + 10;
+        else
+            args.push_back(argv[i]);
+    }
+    if (tier != "smoke" && tier != "full") {
+        std::fprintf(stderr, "mc_bench: --mc_tier=smoke|full\n");
+        return 2;
+    }
+    int n = int(args.size());
+    benchmark::Initialize(&n, args.data());
+    register_tier(tier);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
