@@ -80,8 +80,43 @@ void mc__qty(const mc_engine_t *e, int64_t *q, const mc_res_t *r)
 
 void mc__client_load(const mc_engine_t *e, struct mc__client *c, int64_t *alloc)
 {
+    if (!c->slots) {
+        for (uint32_t d = 0; d < e->ndims; d++)
+            alloc[d] = atomic_load_explicit(&c->alloc[d], MC__RELAXED);
+        return;
+    }
     for (uint32_t d = 0; d < e->ndims; d++)
-        alloc[d] = atomic_load_explicit(&c->alloc[d], MC__RELAXED);
+        alloc[d] = 0;
+    for (uint32_t k = 0; k < e->nshards; k++)
+        for (uint32_t d = 0; d < e->ndims; d++)
+            alloc[d] += atomic_load_explicit(&c->slots[k].alloc[d], MC__RELAXED);
+}
+
+static uint64_t mc__client_count(const mc_engine_t *e, struct mc__client *c)
+{
+    if (!c->slots)
+        return atomic_load_explicit(&c->count, MC__RELAXED);
+    uint64_t n = 0;
+    for (uint32_t k = 0; k < e->nshards; k++)
+        n += atomic_load_explicit(&c->slots[k].count, MC__RELAXED);
+    return n;
+}
+
+/* Adds @q (and @dcount allocations) to shard @k's part of role client @c.
+ * Context: shard @k during a cycle, or the control thread between cycles:
+ * one writer per slot, so a load and a store suffice. */
+static void mc__slot_add(const mc_engine_t *e, struct mc__client *c, uint32_t k, const int64_t *q,
+                         int sign, uint64_t dcount)
+{
+    struct mc__cslot *sl = &c->slots[k];
+    for (uint32_t d = 0; d < e->ndims; d++)
+        if (q[d])
+            atomic_store_explicit(&sl->alloc[d],
+                                  atomic_load_explicit(&sl->alloc[d], MC__RELAXED) + sign * q[d],
+                                  MC__RELAXED);
+    if (dcount)
+        atomic_store_explicit(&sl->count, atomic_load_explicit(&sl->count, MC__RELAXED) + dcount,
+                              MC__RELAXED);
 }
 
 /* Reads a consistent (alloc, count) of @c: under the seqlock for a fwrole
@@ -91,7 +126,7 @@ static uint64_t mc__client_read(const mc_engine_t *e, struct mc__client *c, int6
 {
     if (c->kind != MC__FWROLE) {
         mc__client_load(e, c, alloc);
-        *count = atomic_load_explicit(&c->count, MC__RELAXED);
+        *count = mc__client_count(e, c);
         return 0;
     }
     for (;;) {
@@ -259,8 +294,19 @@ int mc__client_init(mc_engine_t *e, struct mc__client *c, uint8_t kind, void *ow
         c->name_key |= (uint64_t)(unsigned char)name[i] << (56 - 8 * i);
     c->weight = weight;
     c->vents = calloc(e->nshards, sizeof(*c->vents));
+    c->slots = NULL;
+    if (kind != MC__FWROLE && !(c->slots = aligned_alloc(64, e->nshards * sizeof(*c->slots)))) {
+        free(c->vents);
+        c->vents = NULL;
+        return MC_ENOMEM;
+    }
     if (!c->vents)
         return MC_ENOMEM;
+    for (uint32_t k = 0; c->slots && k < e->nshards; k++) {
+        for (uint32_t d = 0; d < MC_ENGINE_MAX_DIMS; d++)
+            atomic_init(&c->slots[k].alloc[d], 0);
+        atomic_init(&c->slots[k].count, 0);
+    }
     for (uint32_t k = 0; k < e->nshards; k++)
         c->vents[k].c = c;
     return MC_OK;
@@ -269,7 +315,9 @@ int mc__client_init(mc_engine_t *e, struct mc__client *c, uint8_t kind, void *ow
 void mc__client_fini(struct mc__client *c)
 {
     free(c->vents);
+    free(c->slots);
     c->vents = NULL;
+    c->slots = NULL;
 }
 
 static void mc__view_remove(struct mc__vent *v)
@@ -316,9 +364,12 @@ void mc__sorter_remove(mc_engine_t *e, struct mc__client *c)
 
 static void mc__client_add(mc_engine_t *e, struct mc__client *c, const int64_t *q, int sign)
 {
-    for (uint32_t d = 0; d < e->ndims; d++)
-        if (q[d])
-            atomic_fetch_add_explicit(&c->alloc[d], sign * q[d], MC__RELAXED);
+    if (c->slots)
+        mc__slot_add(e, c, 0, q, sign, 0); /* no shard runs: slot 0 will do */
+    else
+        for (uint32_t d = 0; d < e->ndims; d++)
+            if (q[d])
+                atomic_fetch_add_explicit(&c->alloc[d], sign * q[d], MC__RELAXED);
     if (e->views_stale)
         return;
     for (uint32_t k = 0; k < e->nshards; k++)
@@ -409,6 +460,32 @@ void mc__role_order(mc_engine_t *e, uint32_t shard, struct mc__role **out, uint3
     mc__role_walk(&e->top.views[shard], out, n, shard);
 }
 
+/* Entries of a sorter that can receive offers: role nodes with frameworks in
+ * their subtree, self entries of roles with frameworks. */
+static uint32_t mc__sorter_live(const mc_engine_t *e, const struct mc__sorter *s)
+{
+    const struct mc__view *w = &s->views[0];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < w->n && n < 2; i++) {
+        struct mc__client *c = w->all[i]->c;
+        struct mc__role *r = c->owner;
+        n += c->kind == MC__ROLE_SELF ? r->nfws > 0 : r->nfw_subtree > 0;
+    }
+    return n;
+}
+
+void mc__roles_contested(mc_engine_t *e)
+{
+    bool top = mc__sorter_live(e, &e->top) > 1;
+    for (uint32_t i = 0; i < e->nroles; i++) {
+        struct mc__role *r = e->roles[i];
+        bool c = mc__sorter_live(e, &r->children) > 1;
+        for (struct mc__role *x = r; x && !c; x = x->parent)
+            c = x->parent ? mc__sorter_live(e, &x->parent->children) > 1 : top;
+        r->contested = c;
+    }
+}
+
 /* Commits the allocation @q to the fwrole of view entry @v (C1-C3). Returns 0
  * when committed, 1 when the entry's key was stale and it moved (the caller
  * walks on from the same index). Context: the shard that owns @v. */
@@ -446,27 +523,30 @@ int mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const i
     for (uint32_t i = 0; i < n; i++) {
         struct mc__client *rc = chain[i];
         struct mc__vent *rv = &rc->vents[sh->id];
-        int64_t before[MC_ENGINE_MAX_DIMS];
-        mc__client_load(e, rc, before);
-        for (uint32_t d = 0; d < e->ndims; d++)
-            if (q[d])
-                before[d] = atomic_fetch_add_explicit(&rc->alloc[d], q[d], MC__RELAXED);
-        uint64_t rcount = atomic_fetch_add_explicit(&rc->count, 1, MC__RELAXED);
-        if (e->nshards > 1) {
-            /* C3: how far ahead of the next sibling in line this role was */
-            for (struct mc__vent *sv = rv->next[0]; sv; sv = sv->next[0]) {
-                struct mc__role *sr = sv->c->owner;
-                if (sv->c->kind == MC__ROLE_SELF ? !sr->nfws : !sr->nfw_subtree)
-                    continue; /* nothing to offer to there */
-                double gap = mc__share_of(e, before, rc->weight) - sv->share;
-                if (gap > sh->fairness_error)
-                    sh->fairness_error = gap;
-                break;
-            }
+        mc__slot_add(e, rc, sh->id, q, 1, 1);
+        if (e->nshards == 1) {
+            mc__vent_refresh(e, rv); /* one slot: cheap, and keeps V2 */
+            continue;
         }
-        for (uint32_t d = 0; d < e->ndims; d++)
-            before[d] += q[d];
-        mc__vent_rekey(rv, mc__share_of(e, before, rc->weight), rcount + 1);
+        if (!fr->role->contested)
+            continue; /* no sibling on its path competes: its key orders nothing this
+                       * cycle, and the next cycle refreshes every view (V2) */
+        int64_t now[MC_ENGINE_MAX_DIMS];
+        mc__client_load(e, rc, now);
+        /* C3: how far ahead of the next sibling in line this role was */
+        for (struct mc__vent *sv = rv->next[0]; sv; sv = sv->next[0]) {
+            struct mc__role *sr = sv->c->owner;
+            if (sv->c->kind == MC__ROLE_SELF ? !sr->nfws : !sr->nfw_subtree)
+                continue; /* nothing to offer to there */
+            int64_t before[MC_ENGINE_MAX_DIMS];
+            for (uint32_t d = 0; d < e->ndims; d++)
+                before[d] = now[d] - q[d];
+            double gap = mc__share_of(e, before, rc->weight) - sv->share;
+            if (gap > sh->fairness_error)
+                sh->fairness_error = gap;
+            break;
+        }
+        mc__vent_rekey(rv, mc__share_of(e, now, rc->weight), mc__client_count(e, rc));
     }
     return 0;
 }

@@ -40,19 +40,27 @@ enum mc__client_kind { MC__ROLE_NODE, MC__ROLE_SELF, MC__FWROLE };
 
 struct mc__vent;
 
+/* One shard's part of a role client's allocation: written only by that shard
+ * during a cycle (plain relaxed stores, no read-modify-write, so shards that
+ * all allocate to one role do not fight over a cache line), by the control
+ * thread between cycles. */
+struct mc__cslot {
+    _Atomic int64_t alloc[MC_ENGINE_MAX_DIMS];
+    _Atomic uint64_t count;
+} __attribute__((aligned(64)));
+
 /* A client of a DRF sorter: a role's subtree (node), a role's own frameworks
  * (self), or one framework in one role (fwrole). Shared by all shards.
- *   seq     seqlock over alloc[] and count of a fwrole client: odd while a
- *           shard commits an allocation to it (drf.c C1-C3). Role clients do
- *           not use it.
- *   alloc   allocated scalar quantities in thousandths; written with atomic
- *           adds by shards during a cycle and by the control thread between.
- *   count   allocations ever made (tie-break); same writers as alloc.
+ *   fwrole  seq is a seqlock over alloc[] and count: odd while a shard
+ *           commits an allocation to it (drf.c C1-C3).
+ *   role    slots[S] hold the allocation, one part per shard; the client's
+ *           allocation is their sum (alloc[], count and seq are unused).
  *   weight, name, kind, owner: written by the control thread between cycles. */
 struct mc__client {
     _Atomic uint64_t seq;
     _Atomic int64_t alloc[MC_ENGINE_MAX_DIMS];
     _Atomic uint64_t count;
+    struct mc__cslot *slots;
     double weight;
     const char *name;
     uint64_t name_key; /* the name's first 8 bytes, big-endian: most ties end here */
@@ -116,6 +124,7 @@ struct mc__role {
     uint32_t nfw_subtree;       /* fwroles in this subtree */
     mc_res_t guarantee, limit;  /* unreserved scalar quantities; empty = none */
     struct mc__role *groot;     /* highest ancestor-or-self with a guarantee */
+    bool contested;             /* a sibling on its path competes for offers (this cycle) */
     /* quota budgets of the current cycle (shard.c Q1-Q3) */
     _Atomic int64_t consumed[MC_ENGINE_MAX_DIMS];
     _Atomic int64_t unsat[MC_ENGINE_MAX_DIMS]; /* groot roles: guarantee not yet met */
@@ -304,6 +313,7 @@ void mc__charge(mc_engine_t *e, struct mc__fwrole *fr, const mc_res_t *r, int si
 void mc__views_refresh(mc_engine_t *e, uint32_t shard);
 bool mc__vent_refresh(mc_engine_t *e, struct mc__vent *v);
 void mc__role_order(mc_engine_t *e, uint32_t shard, struct mc__role **out, uint32_t *n);
+void mc__roles_contested(mc_engine_t *e);
 int mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const int64_t *q);
 
 /* ---- view.c ------------------------------------------------------------------------------ */

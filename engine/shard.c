@@ -419,9 +419,15 @@ static int mc__chunk_flush(struct mc__shard *sh)
  * applying it afterwards cannot fail. */
 struct mc__pending {
     struct mc__hold *hold;
-    mc_res_t offered, free; /* the hold's and the agent's vectors after the offer */
+    bool whole;  /* all of the agent's free vector into an empty offer: moved, not copied */
+    bool copied; /* the decision's record is a copy (the offer is a->free itself) */
+    mc_res_t offered, free; /* otherwise: the hold's and the agent's vectors after it */
+    mc_res_t record;        /* the decision's copy of the offer, when copied */
 };
 
+/* @res is what to offer: either the agent's free vector itself (the common
+ * case: everything on the agent goes to one framework), or a vector the
+ * caller owns and hands over to the decision at mc__apply(). */
 static int mc__prepare(struct mc__shard *sh, struct mc__agent *a, struct mc__fwrole *fr,
                        const mc_res_t *res, struct mc__pending *p)
 {
@@ -450,13 +456,22 @@ static int mc__prepare(struct mc__shard *sh, struct mc__agent *a, struct mc__fwr
     }
     mc_res_init(&p->offered);
     mc_res_init(&p->free);
+    mc_res_init(&p->record);
+    p->copied = res == &a->free;
+    p->whole = p->copied && !p->hold->offered.n;
+    if (p->copied && (rc = mc_res_copy(&p->record, res)))
+        goto out_fini;
+    if (p->whole)
+        return MC_OK;
     if ((rc = mc_res_copy(&p->offered, &p->hold->offered)) || (rc = mc_res_add(&p->offered, res)) ||
-        (rc = mc_res_copy(&p->free, &a->free)) || (rc = mc_res_sub(&p->free, res))) {
-        mc_res_fini(&p->offered);
-        mc_res_fini(&p->free);
-        return rc;
-    }
+        (rc = mc_res_copy(&p->free, &a->free)) || (rc = mc_res_sub(&p->free, res)))
+        goto out_fini;
     return MC_OK;
+out_fini:
+    mc_res_fini(&p->offered);
+    mc_res_fini(&p->free);
+    mc_res_fini(&p->record);
+    return rc;
 }
 
 /* Drops a prepared offer that was not made (an empty new hold goes too). */
@@ -464,29 +479,41 @@ static void mc__unprepare(struct mc__agent *a, struct mc__pending *p)
 {
     mc_res_fini(&p->offered);
     mc_res_fini(&p->free);
+    mc_res_fini(&p->record);
     struct mc__hold *h = p->hold;
     if (!h->offered.n && !h->used.n && !h->tasks)
         *h = a->holds[--a->nholds];
 }
 
-/* Makes the prepared offer and records the decision. Takes @res. */
+/* Makes the prepared offer and records the decision. Takes @res unless it is
+ * the agent's free vector. */
 static void mc__apply(struct mc__shard *sh, struct mc__agent *a, struct mc__fwrole *fr,
                       mc_res_t *res, struct mc__pending *p)
 {
     struct mc__hold *h = p->hold;
     if (!h->offered.n)
         h->offered_at = sh->e->now;
-    mc_res_fini(&h->offered);
-    h->offered = p->offered;
-    mc_res_fini(&a->free);
-    a->free = p->free;
+    if (p->whole) {
+        mc_res_fini(&h->offered);
+        h->offered = a->free; /* the vector moves; the agent keeps nothing free */
+        mc_res_init(&a->free);
+    } else {
+        mc_res_fini(&h->offered);
+        h->offered = p->offered;
+        mc_res_fini(&a->free);
+        a->free = p->free;
+    }
     struct mc__decision *d = &sh->chunk->d[sh->chunk->n++];
     d->fw = fr->fw->idx;
     d->agent = a->idx;
     d->role = fr->role;
     d->seq = sh->nseq++;
-    d->res = *res;
-    mc_res_init(res);
+    if (p->copied) {
+        d->res = p->record;
+    } else {
+        d->res = *res;
+        mc_res_init(res);
+    }
 }
 
 /* Refreshes this shard's view of @r's path (self, then each node up to the
@@ -501,12 +528,27 @@ static bool mc__role_path_moved(mc_engine_t *e, struct mc__role *r, uint32_t id)
 
 /* Visits agent @a once: roles, then frameworks, in this shard's DRF order.
  * Stage 1 considers only roles with a guarantee. */
+/* The part of @a's free vector that role @r may use: the free vector itself
+ * when all of it may go to @r (no reservations for other roles: no copy), or
+ * the allocatable items copied into @buf. NULL on MC_ENOMEM. */
+static mc_res_t *mc__avail(struct mc__agent *a, struct mc__role *r, mc_res_t *buf)
+{
+    uint32_t i = 0;
+    while (i < a->free.n && mc__allocatable_to(&a->free.items[i], r))
+        i++;
+    if (i == a->free.n)
+        return &a->free;
+    return mc_res_filter(buf, &a->free, mc__allocatable_to, r) ? NULL : buf;
+}
+
+/* Visits agent @a once: roles, then frameworks, in this shard's DRF order.
+ * Stage 1 considers only roles with a guarantee. */
 static int mc__visit(struct mc__shard *sh, struct mc__agent *a, bool stage1)
 {
     mc_engine_t *e = sh->e;
     uint32_t id = sh->id, nroles, restarts = 0;
     uint64_t visit = ++sh->visit;
-    mc_res_t avail = MC_RES_INIT, toff = MC_RES_INIT;
+    mc_res_t buf = MC_RES_INIT, toff = MC_RES_INIT;
     int64_t q[MC_ENGINE_MAX_DIMS];
     int rc = MC_OK;
 restart:
@@ -516,11 +558,14 @@ restart:
         struct mc__vent *rself = &r->self.vents[id];
         if (rself->stamp == visit || (stage1 && !r->guarantee.n))
             continue;
-        if ((rc = mc_res_filter(&avail, &a->free, mc__allocatable_to, r)))
+        mc_res_t *avail = mc__avail(a, r, &buf);
+        if (!avail) {
+            rc = MC_ENOMEM;
             goto out;
+        }
         sh->offer_epoch++;
         struct mc__view *w = &r->fws.views[id];
-        for (struct mc__vent *v = mc__view_first(w), *next; v && avail.n; v = next) {
+        for (struct mc__vent *v = mc__view_first(w), *next; v && avail->n; v = next) {
             /* entries that move (a commit, a stale key) go further down the
              * list: the walk goes on from the old successor */
             next = v->next[0];
@@ -531,9 +576,9 @@ restart:
              * with quota a copy shrinks to the budgets (no copy per
              * candidate on the common path) */
             struct mc__grant g;
-            mc_res_t *off = &avail;
+            mc_res_t *off = avail;
             if (e->nquota) {
-                if ((rc = mc_res_copy(&toff, &avail)))
+                if ((rc = mc_res_copy(&toff, avail)))
                     goto out;
                 mc__reserve(e, r, &toff, stage1, &g);
                 off = &toff;
@@ -548,7 +593,8 @@ restart:
                 mc__give_back(e, r, &g);
                 continue;
             }
-            if (e->nshards > 1 && restarts < MC__MAX_RESTARTS && mc__role_path_moved(e, r, id)) {
+            if (e->nshards > 1 && r->contested && restarts < MC__MAX_RESTARTS &&
+                mc__role_path_moved(e, r, id)) {
                 mc__give_back(e, r, &g);
                 restarts++;
                 goto restart; /* the role order is stale (drf.c C3): take it again */
@@ -566,17 +612,19 @@ restart:
                 mc__give_back(e, r, &g);
                 continue;
             }
-            mc__apply(sh, a, fr, off, &p); /* takes *off; avail is recomputed below */
+            mc__apply(sh, a, fr, off, &p);
             sh->st.offers++;
             v->stamp = visit;
             rself->stamp = visit;
-            if ((rc = mc_res_filter(&avail, &a->free, mc__allocatable_to, r)))
+            if (!(avail = mc__avail(a, r, &buf))) {
+                rc = MC_ENOMEM;
                 goto out;
+            }
             sh->offer_epoch++;
         }
     }
 out:
-    mc_res_fini(&avail);
+    mc_res_fini(&buf);
     mc_res_fini(&toff);
     return rc;
 }
@@ -772,6 +820,8 @@ int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *stats)
         mc__quota_prepare(e);
     else
         e->quota_stage = e->guarantees = false;
+    if (e->nshards > 1)
+        mc__roles_contested(e);
 
     uint32_t seq = atomic_load_explicit(&e->cycle_seq, MC__RELAXED) + 1;
     if (e->nshards > 1) {
