@@ -29,10 +29,11 @@
  *       the eligible frameworks of the role at the instant of the commit: the
  *       framework level of a sharded cycle is exactly sequential DRF for some
  *       interleaving of the shards' decisions (tests/stress/test_shards.c).
- *   C3. Role clients are updated with plain atomic adds after the fwrole
- *       commit. A shard validates the role order against fresh role keys before
- *       it commits, so a role can be chosen on a stale key only within the
- *       window of other shards' in-flight commits: at most S-1 offers. The
+ *   C3. Role clients are updated in the committing shard's own part (one
+ *       writer per part) after the fwrole commit. A shard validates the role
+ *       order against fresh role keys before it commits, unless nothing on the
+ *       role's path competes (r->contested), so a role can be chosen on a stale
+ *       key only within the window of other shards' in-flight commits. The
  *       largest share gap seen this way is the cycle's fairness error
  *       (mc_cycle_stats.fairness_error).
  *
@@ -44,8 +45,9 @@
  *           s2 = load(seq, relaxed); retry unless s1 == s2 and s1 is even
  *   The writer's release fence pairs with the reader's acquire fence: a reader
  *   that saw any of the adds also sees seq != s. The final release store pairs
- *   with the reader's first acquire load. Counters of role clients are plain
- *   relaxed atomics: their values are numbers, they publish nothing.
+ *   with the reader's first acquire load. The per-shard parts of role clients
+ *   are relaxed atomics with one writer each: their values are numbers, they
+ *   publish nothing.
  */
 #include "engine/internal.h"
 #include "engine/status.h"
