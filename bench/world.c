@@ -233,10 +233,10 @@ size_t mcb_churn_step(struct mcb_world *w, uint64_t step_ns)
                 w->tasks = p;
                 w->captasks = cap;
             }
-            w->tasks[w->ntasks++] = (struct mcb_task){
-                .ends = w->now + (1 + mcb_rand(w) % 20) * MC_NS_PER_SEC,
-                .fw = w->offers[i].fw,
-                .agent = w->offers[i].agent};
+            w->tasks[w->ntasks++] =
+                (struct mcb_task){.ends = w->now + (1 + mcb_rand(w) % 20) * MC_NS_PER_SEC,
+                                  .fw = w->offers[i].fw,
+                                  .agent = w->offers[i].agent};
             launched++;
         } else {
             mc_engine_decline(w->e, fw, agent, 0);

@@ -19,7 +19,7 @@ struct mcb_offer {
 
 struct mcb_world {
     mc_engine_t *e;
-    uint64_t now;        /* virtual clock, ns */
+    uint64_t now; /* virtual clock, ns */
     unsigned agents, frameworks, shards;
     struct mcb_offer *offers; /* the last cycle's offers */
     size_t noffers, capoffers;

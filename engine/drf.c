@@ -445,9 +445,9 @@ static void mc__role_walk(const struct mc__view *w, struct mc__role **out, uint3
         struct mc__client *c = v->c;
         struct mc__role *r = c->owner;
         if (c->kind == MC__ROLE_SELF) {
-            if (r->nfws)
+            if (r->nactive)
                 out[(*n)++] = r;
-        } else if (r->nfw_subtree) {
+        } else if (r->nactive_subtree) {
             mc__role_walk(&r->children.views[shard], out, n, shard);
         }
     }
@@ -471,7 +471,7 @@ static uint32_t mc__sorter_live(const mc_engine_t *e, const struct mc__sorter *s
     for (uint32_t i = 0; i < w->n && n < 2; i++) {
         struct mc__client *c = w->all[i]->c;
         struct mc__role *r = c->owner;
-        n += c->kind == MC__ROLE_SELF ? r->nfws > 0 : r->nfw_subtree > 0;
+        n += c->kind == MC__ROLE_SELF ? r->nactive > 0 : r->nactive_subtree > 0;
     }
     return n;
 }
@@ -538,7 +538,7 @@ int mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const i
         /* C3: how far ahead of the next sibling in line this role was */
         for (struct mc__vent *sv = rv->next[0]; sv; sv = sv->next[0]) {
             struct mc__role *sr = sv->c->owner;
-            if (sv->c->kind == MC__ROLE_SELF ? !sr->nfws : !sr->nfw_subtree)
+            if (sv->c->kind == MC__ROLE_SELF ? !sr->nactive : !sr->nactive_subtree)
                 continue; /* nothing to offer to there */
             int64_t before[MC_ENGINE_MAX_DIMS];
             for (uint32_t d = 0; d < e->ndims; d++)

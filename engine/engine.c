@@ -623,6 +623,14 @@ int mc_engine_agent_activate(mc_engine_t *e, const char *id, bool active)
     return MC_OK;
 }
 
+/* A framework of @r starts (+1) or stops (-1) taking offers there. */
+static void mc__role_active(struct mc__role *r, int delta)
+{
+    r->nactive += (uint32_t)delta;
+    for (struct mc__role *x = r; x; x = x->parent)
+        x->nactive_subtree += (uint32_t)delta;
+}
+
 /* ---- frameworks ---------------------------------------------------------------------------- */
 
 int mc_engine_framework_add(mc_engine_t *e, const char *id, const char *const *roles, size_t nroles,
@@ -684,11 +692,8 @@ int mc_engine_framework_add(mc_engine_t *e, const char *id, const char *const *r
             goto out_free;
         }
     }
-    for (uint32_t i = 0; i < f->nroles; i++) {
-        f->roles[i].role->nfws++;
-        for (struct mc__role *x = f->roles[i].role; x; x = x->parent)
-            x->nfw_subtree++;
-    }
+    for (uint32_t i = 0; i < f->nroles; i++)
+        mc__role_active(f->roles[i].role, 1);
     e->fws[slot] = f;
     e->pending = true;
     return MC_OK;
@@ -726,9 +731,8 @@ int mc_engine_framework_remove(mc_engine_t *e, const char *id)
     }
     for (uint32_t i = 0; i < f->nroles; i++) {
         mc__sorter_remove(e, &f->roles[i].c);
-        f->roles[i].role->nfws--;
-        for (struct mc__role *x = f->roles[i].role; x; x = x->parent)
-            x->nfw_subtree--;
+        if (!f->roles[i].suppressed)
+            mc__role_active(f->roles[i].role, -1);
     }
     mc_idmap_del(&e->fw_ids, f->id);
     e->fws[f->idx] = NULL;
@@ -737,7 +741,7 @@ int mc_engine_framework_remove(mc_engine_t *e, const char *id)
     return MC_OK;
 }
 
-/* Applies @fn to the fwroles of @fw named by @role (all when NULL). */
+/* Suppresses or revives the fwroles of @fw named by @role (all when NULL). */
 static int mc__fw_roles(mc_engine_t *e, const char *fw, const char *role, bool suppress)
 {
     struct mc__fw *f = mc__fw_get(e, fw);
@@ -747,6 +751,8 @@ static int mc__fw_roles(mc_engine_t *e, const char *fw, const char *role, bool s
     for (uint32_t i = 0; i < f->nroles; i++) {
         if (role && strcmp(role, f->roles[i].role->name) != 0)
             continue;
+        if (f->roles[i].suppressed != suppress)
+            mc__role_active(f->roles[i].role, suppress ? -1 : 1);
         f->roles[i].suppressed = suppress;
         found = true;
     }

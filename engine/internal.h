@@ -120,8 +120,8 @@ struct mc__role {
     struct mc__client node, self;
     struct mc__sorter children; /* child nodes + self */
     struct mc__sorter fws;      /* fwrole clients */
-    uint32_t nfws;              /* fwroles of this role */
-    uint32_t nfw_subtree;       /* fwroles in this subtree */
+    uint32_t nactive;           /* fwroles of this role not suppressed */
+    uint32_t nactive_subtree;   /* the same over its subtree */
     mc_res_t guarantee, limit;  /* unreserved scalar quantities; empty = none */
     struct mc__role *groot;     /* highest ancestor-or-self with a guarantee */
     bool contested;             /* a sibling on its path competes for offers (this cycle) */

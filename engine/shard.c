@@ -342,7 +342,7 @@ static void mc__quota_prepare(mc_engine_t *e)
         for (uint32_t d = 0; d < MC_ENGINE_MAX_DIMS; d++)
             atomic_store_explicit(&r->consumed[d], 0, MC__RELAXED);
         e->guarantees |= r->guarantee.n > 0;
-        e->quota_stage |= r->guarantee.n && r->nfws;
+        e->quota_stage |= r->guarantee.n && r->nactive;
     }
     for (uint32_t s = 0; s < e->nagent_slots; s++) {
         struct mc__agent *a = e->agents[s];
