@@ -119,7 +119,7 @@ out_free:
     return NULL;
 }
 
-struct mcb_world *mcb_quota_world(unsigned agents, unsigned roles, unsigned shards)
+struct mcb_world *mcb_quota_world(unsigned agents, unsigned roles, unsigned shards, bool picky)
 {
     struct mcb_world *w = mcb_new(shards);
     if (!w)
@@ -132,12 +132,18 @@ struct mcb_world *mcb_quota_world(unsigned agents, unsigned roles, unsigned shar
     mcb_res(&total, "cpus:8;mem:16384;disk:4096");
     char id[32];
     int rc = 0;
+    mc_res_t huge = MC_RES_INIT;
+    mcb_res(&huge, "cpus:100");
     for (unsigned r = 0; r < roles && !rc; r++) {
         snprintf(id, sizeof(id), "q%u", r);
         rc = mc_engine_role_set(w->e, id, 1, r % 2 ? &large : &small, NULL);
+        char fw[32];
+        snprintf(fw, sizeof(fw), "f%u", r);
+        const char *rs[] = {id};
         if (!rc)
-            rc = mcb_fw(w, "f", r, id);
+            rc = mc_engine_framework_add(w->e, fw, rs, 1, picky ? &huge : NULL, picky ? 1 : 0);
     }
+    mc_res_fini(&huge);
     for (unsigned a = 0; a < agents && !rc; a++) {
         snprintf(id, sizeof(id), "a%u", a);
         rc = mc_engine_agent_add(w->e, id, &total, NULL);

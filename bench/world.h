@@ -38,8 +38,11 @@ struct mcb_world *mcb_decline_world(unsigned agents, unsigned frameworks, unsign
 
 /* The quota cluster (Mesos LargeAndSmallQuota): @agents agents of cpus 8,
  * mem 16384, disk 4096; @roles roles with one framework each, the even ones
- * guaranteed cpus 1 / mem 2048 (small), the odd ones cpus 8 / mem 16384 (large). */
-struct mcb_world *mcb_quota_world(unsigned agents, unsigned roles, unsigned shards);
+ * guaranteed cpus 1 / mem 2048 (small), the odd ones cpus 8 / mem 16384
+ * (large). With @picky, every framework's minimum offer is cpus 100, more
+ * than any agent has: a cycle then checks every agent, role and framework
+ * through both quota stages and allocates nothing. */
+struct mcb_world *mcb_quota_world(unsigned agents, unsigned roles, unsigned shards, bool picky);
 
 /* The churn cluster: @agents agents of cpus 32, mem 65536, ports
  * 31000-31999; @frameworks frameworks in 4 weighted roles. */

@@ -575,14 +575,28 @@ out_free:
 }
 
 /* Withdraws the outstanding offer of hold @h: back to the agent, no filter. */
-static void mc__hold_return_offer(mc_engine_t *e, struct mc__agent *a, struct mc__hold *h)
+/* Returns @r from the hold @h's @part (offered or used) to @a's free vector
+ * and uncharges it. The free vector is extended first: that is the one step
+ * that can fail (out of memory), and then nothing has changed (E1). */
+static int mc__hold_return(mc_engine_t *e, struct mc__agent *a, struct mc__hold *h,
+                           const mc_res_t *r)
+{
+    int rc = mc_res_add(&a->free, r); /* cannot overflow: the sum stays within total */
+    if (rc)
+        return rc;
+    struct mc__fw *f = e->fws[h->fw];
+    mc__charge(e, &f->roles[h->fr], r, -1);
+    return MC_OK;
+}
+
+static int mc__hold_return_offer(mc_engine_t *e, struct mc__agent *a, struct mc__hold *h)
 {
     if (!h->offered.n)
-        return;
-    struct mc__fw *f = e->fws[h->fw];
-    mc__charge(e, &f->roles[h->fr], &h->offered, -1);
-    mc_res_add(&a->free, &h->offered); /* E1: the sum stays within total */
-    mc_res_clear(&h->offered);
+        return MC_OK;
+    int rc = mc__hold_return(e, a, h, &h->offered);
+    if (rc == MC_OK)
+        mc_res_clear(&h->offered);
+    return rc;
 }
 
 int mc_engine_agent_remove(mc_engine_t *e, const char *id)
@@ -718,9 +732,12 @@ int mc_engine_framework_remove(mc_engine_t *e, const char *id)
                 k++;
                 continue;
             }
-            mc__hold_return_offer(e, a, h);
-            mc__charge(e, &f->roles[h->fr], &h->used, -1);
-            mc_res_add(&a->free, &h->used);
+            /* out of memory part-way, what is done stays done and consistent,
+             * and removing the framework again finishes the job */
+            int rc = mc__hold_return_offer(e, a, h);
+            if (rc || (rc = mc__hold_return(e, a, h, &h->used)))
+                return rc;
+            f->tasks -= h->tasks;
             mc__hold_fini(h);
             *h = a->holds[--a->nholds];
         }
@@ -812,8 +829,11 @@ int mc_engine_accept(mc_engine_t *e, const char *fw, const char *agent, const mc
         mc_res_fini(&used);
         return rc;
     }
-    mc__charge(e, &f->roles[h->fr], &rest, -1);
-    mc_res_add(&a->free, &rest);
+    if ((rc = mc__hold_return(e, a, h, &rest))) {
+        mc_res_fini(&rest);
+        mc_res_fini(&used);
+        return rc;
+    }
     mc_res_fini(&rest);
     mc_res_fini(&h->used);
     h->used = used;
@@ -882,9 +902,12 @@ int mc_engine_decline(mc_engine_t *e, const char *fw, const char *agent, double 
             continue;
         }
         any = true;
+        rc = mc__hold_return(e, a, h, &h->offered);
+        if (rc)
+            return rc; /* this offer is still outstanding, with no filter */
         if (duration)
             mc__filter_install(e, a, h, duration, &h->offered);
-        mc__hold_return_offer(e, a, h);
+        mc_res_clear(&h->offered);
         uint32_t before = a->nholds;
         mc__hold_gc(a, h);
         i += a->nholds == before;
@@ -908,8 +931,10 @@ int mc_engine_finish(mc_engine_t *e, const char *fw, const char *agent, const mc
             mc_res_fini(&used);
             return rc;
         }
-        mc__charge(e, &f->roles[h->fr], res, -1);
-        mc_res_add(&a->free, res);
+        if ((rc = mc__hold_return(e, a, h, res))) {
+            mc_res_fini(&used);
+            return rc;
+        }
         mc_res_fini(&h->used);
         h->used = used;
         h->tasks--;
@@ -939,9 +964,12 @@ void mc_engine_expire(mc_engine_t *e)
                     i++;
                     continue;
                 }
+                if (mc__hold_return_offer(e, a, h)) {
+                    i++; /* out of memory: it times out at the next tick instead */
+                    continue;
+                }
                 if (e->cfg.on_rescind)
                     e->cfg.on_rescind(e->cfg.cb_arg, e->fws[h->fw]->id, a->id);
-                mc__hold_return_offer(e, a, h);
                 uint32_t before = a->nholds;
                 mc__hold_gc(a, h);
                 i += a->nholds == before;

@@ -329,6 +329,52 @@ static void mc__reserve(mc_engine_t *e, struct mc__role *r, mc_res_t *off, bool 
     }
 }
 
+/* What mc__reserve() would grant now, read without taking anything (no
+ * read-modify-write on the shared budgets): @off shrinks in place. Used to
+ * rule a candidate out cheaply before reserving for real. */
+static void mc__estimate(mc_engine_t *e, struct mc__role *r, mc_res_t *off, bool stage1)
+{
+    for (uint32_t i = 0; i < off->n;) {
+        struct mc_res_item *it = &off->items[i];
+        if (it->kind != MC_RES_SCALAR || it->role != MC_SYM_NONE) {
+            i++;
+            continue;
+        }
+        uint32_t d = e->dim_of[it->name];
+        int64_t q = it->v.milli;
+        for (struct mc__role *x = r; x; x = x->parent) {
+            int64_t cap = x->limit.n ? mc__cap_of(&x->limit, it->name) : -1;
+            if (stage1 && x == r && x->guarantee.n) {
+                int64_t g = mc__cap_of(&x->guarantee, it->name);
+                if (g >= 0 && (cap < 0 || g < cap))
+                    cap = g;
+            }
+            if (cap < 0)
+                continue;
+            int64_t room = cap - atomic_load_explicit(&x->consumed[d], MC__RELAXED);
+            q = room < q ? (room > 0 ? room : 0) : q;
+        }
+        if (q > 0 && e->guarantees) {
+            int64_t unmet = 0;
+            if (r->groot) {
+                int64_t gq = mc__cap_of(&r->groot->guarantee, it->name);
+                int64_t c = atomic_load_explicit(&r->groot->consumed[d], MC__RELAXED);
+                unmet = gq > c ? gq - c : 0;
+            }
+            int64_t surplus = atomic_load_explicit(&e->surplus[d], MC__RELAXED);
+            int64_t allowed = unmet + (surplus > 0 ? surplus : 0);
+            q = q < allowed ? q : allowed;
+        }
+        if (q > 0) {
+            it->v.milli = q;
+            i++;
+            continue;
+        }
+        memmove(it, it + 1, (off->n - i - 1) * sizeof(*it)); /* R3: no zero items */
+        off->n--;
+    }
+}
+
 /* Computes each role's consumed quota (reservations plus unreserved
  * resources offered or used), and the headroom surplus. Context: control
  * thread, before the shards start. */
@@ -578,9 +624,11 @@ restart:
             struct mc__grant g;
             mc_res_t *off = avail;
             if (e->nquota) {
+                /* estimate first (plain reads), reserve only for a candidate
+                 * that would take it, and check again what was granted */
                 if ((rc = mc_res_copy(&toff, avail)))
                     goto out;
-                mc__reserve(e, r, &toff, stage1, &g);
+                mc__estimate(e, r, &toff, stage1);
                 off = &toff;
                 sh->offer_epoch++; /* its size depends on the budgets now */
             }
@@ -589,9 +637,18 @@ restart:
                 sh->st.filtered++;
                 ok = false;
             }
-            if (!ok) {
-                mc__give_back(e, r, &g);
+            if (!ok)
                 continue;
+            if (e->nquota) {
+                if ((rc = mc_res_copy(&toff, avail)))
+                    goto out;
+                mc__reserve(e, r, &toff, stage1, &g);
+                sh->offer_epoch++;
+                if (!toff.n || !mc__min_ok(fr->fw, &toff) ||
+                    mc__filtered(sh, a, fr->fw, (uint32_t)(fr - fr->fw->roles), &toff, e->now)) {
+                    mc__give_back(e, r, &g); /* another shard took the budget meanwhile */
+                    continue;
+                }
             }
             if (e->nshards > 1 && r->contested && restarts < MC__MAX_RESTARTS &&
                 mc__role_path_moved(e, r, id)) {
