@@ -9,6 +9,8 @@
 //                      nothing: / agents visited)
 //   offers_per_second  offers made / cycle time
 //   cycle_p50_ms, cycle_p99_ms   over the timed cycles
+//   cycle_first_ms     the first timed cycle (for rounds >= F: the one that
+//                      checks every filter; later ones skip blocked agents)
 //   fairness_error     largest per-commit lead (engine.md), when shards > 1
 //
 // Tiers: --mc_tier=smoke (a few seconds, run by .ci/run: small sizes, the
@@ -50,6 +52,7 @@ struct Cycles {
         state.counters["ns_per_offer"] = total / double(offers ? offers : std::max<uint64_t>(agents, 1));
         state.counters["offers_per_second"] = total > 0 ? double(offers) * 1e9 / total : 0;
         state.counters["cycle_p50_ms"] = pct(0.5) / 1e6;
+        state.counters["cycle_first_ms"] = ns.empty() ? 0 : ns.front() / 1e6;
         state.counters["cycle_p99_ms"] = pct(0.99) / 1e6;
         state.counters["offers_per_cycle"] = v.empty() ? 0 : double(offers) / double(v.size());
         if (shards > 1)

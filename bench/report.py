@@ -60,12 +60,13 @@ def main():
     print(f"Machine: {ctx.get('num_cpus')} CPUs at {ctx.get('mhz_per_cpu')} MHz, "
           f"run {ctx.get('date')}; times are cycle times (start of the cycle "
           f"to the last offer published).\n")
-    print("| case | cycle p50 ms | cycle p99 ms | ns/offer | offers/s | fairness error |")
-    print("|---|---|---|---|---|---|")
+    print("| case | cycle p50 ms | cycle p99 ms | first cycle ms | ns/offer | offers/s | fairness error |")
+    print("|---|---|---|---|---|---|---|")
     for name, b in rows:
         if name.startswith("Memory"):
             continue
         print(f"| {name} | {fmt(b.get('cycle_p50_ms'))} | {fmt(b.get('cycle_p99_ms'))} | "
+              f"{fmt(b.get('cycle_first_ms'))} | "
               f"{fmt(b.get('ns_per_offer'))} | {fmt(b.get('offers_per_second'))} | "
               f"{fmt(b.get('fairness_error')) if 'fairness_error' in b else '-'} |")
     mem = [b for n, b in rows if n.startswith("Memory")]

@@ -282,6 +282,7 @@ int mc_engine_role_set(mc_engine_t *e, const char *role, double weight, const mc
         e->views_stale = true; /* drf.c V2: every shard re-sorts at the next cycle */
     }
     mc__quota_roots(e);
+    e->blocked_gen++; /* B1 */
     return MC_OK;
 out_dims:
     mc__dims_rollback(e, ndims);
@@ -328,6 +329,7 @@ int mc_engine_create(mc_engine_t **out, const struct mc_engine_config *cfg)
         e->dim_sym[e->ndims++] = known[i];
     }
     e->last_cycle = mc__now(e);
+    e->blocked_gen = 1; /* no agent starts out blocked (B1) */
     if (mc__shards_start(e))
         goto out_free;
     *out = e;
@@ -584,6 +586,7 @@ static int mc__hold_return(mc_engine_t *e, struct mc__agent *a, struct mc__hold 
     int rc = mc_res_add(&a->free, r); /* cannot overflow: the sum stays within total */
     if (rc)
         return rc;
+    a->free_ver++; /* B1 */
     struct mc__fw *f = e->fws[h->fw];
     mc__charge(e, &f->roles[h->fr], r, -1);
     return MC_OK;
@@ -710,6 +713,7 @@ int mc_engine_framework_add(mc_engine_t *e, const char *id, const char *const *r
         mc__role_active(f->roles[i].role, 1);
     e->fws[slot] = f;
     e->pending = true;
+    e->blocked_gen++; /* a new candidate everywhere (shard.c B1) */
     return MC_OK;
 out_free:
     mc__fw_free(f);
@@ -754,6 +758,7 @@ int mc_engine_framework_remove(mc_engine_t *e, const char *id)
     mc_idmap_del(&e->fw_ids, f->id);
     e->fws[f->idx] = NULL;
     mc__slot_put(&e->free_fws, f->idx);
+    e->blocked_gen++; /* its slot may be reused by a framework without filters (B1) */
     mc__fw_free(f);
     return MC_OK;
 }
@@ -775,6 +780,7 @@ static int mc__fw_roles(mc_engine_t *e, const char *fw, const char *role, bool s
     }
     if (!found)
         return MC_ENOENT;
+    e->blocked_gen++; /* B1 */
     if (!suppress) {
         f->revive_gen++; /* voids every filter of this framework (see mc__filtered) */
         e->pending = true;

@@ -187,6 +187,10 @@ struct mc__agent {
     struct mc__filter *filters;
     uint32_t nfilters, capfilters;
     struct mc__shres *last_refused; /* the newest refused vector, to share */
+    /* Blocked-agent cache (shard.c B1): the last visit found nothing it could
+     * offer, and that stays true while the free vector (free_ver), the
+     * candidates (e->blocked_gen) and the clock (< blocked_until) do. */
+    uint64_t free_ver, blocked_ver, blocked_gen, blocked_until;
 };
 
 /* ---- shards (shard.c) ----------------------------------------------------------------- */
@@ -221,6 +225,7 @@ struct mc__shard {
     uint64_t nseq;           /* decisions this cycle */
     uint64_t visit;          /* agent visit counter (stamps) */
     uint64_t offer_epoch;    /* bumped whenever the offer being considered changes */
+    uint64_t visit_until;    /* earliest expiry of the filters that held back this visit */
     struct {                 /* refused vectors already compared with that offer */
         const struct mc__shres *refused;
         uint64_t epoch;
@@ -269,9 +274,10 @@ struct mc_engine {
     int64_t total[MC_ENGINE_MAX_DIMS]; /* cluster total, every agent */
     uint32_t nquota;                   /* roles with a guarantee or a limit */
 
-    bool views_stale;    /* the cluster total or a weight changed (drf.c V2) */
-    bool pending;        /* an event asked for a cycle */
-    uint64_t last_cycle; /* clock at the start of the last cycle */
+    bool views_stale;     /* the cluster total or a weight changed (drf.c V2) */
+    uint64_t blocked_gen; /* bumped when the candidates of any agent may change (B1) */
+    bool pending;         /* an event asked for a cycle */
+    uint64_t last_cycle;  /* clock at the start of the last cycle */
     uint64_t cycles;
 
     /* the cycle being run; written by the control thread before it publishes

@@ -182,7 +182,11 @@ static bool mc__filtered(struct mc__shard *sh, struct mc__agent *a, const struct
             mc__filter_remove(a, i);
             continue;
         }
-        hit |= mc__refused_contains(sh, flt->refused, offer);
+        if (mc__refused_contains(sh, flt->refused, offer)) {
+            hit = true;
+            if (flt->expires < sh->visit_until)
+                sh->visit_until = flt->expires;
+        }
         i++;
     }
     return hit;
@@ -539,6 +543,7 @@ static void mc__apply(struct mc__shard *sh, struct mc__agent *a, struct mc__fwro
     struct mc__hold *h = p->hold;
     if (!h->offered.n)
         h->offered_at = sh->e->now;
+    a->free_ver++; /* B1 */
     if (p->whole) {
         mc_res_fini(&h->offered);
         h->offered = a->free; /* the vector moves; the agent keeps nothing free */
@@ -593,10 +598,11 @@ static int mc__visit(struct mc__shard *sh, struct mc__agent *a, bool stage1)
 {
     mc_engine_t *e = sh->e;
     uint32_t id = sh->id, nroles, restarts = 0;
-    uint64_t visit = ++sh->visit;
+    uint64_t visit = ++sh->visit, offers = sh->st.offers;
     mc_res_t buf = MC_RES_INIT, toff = MC_RES_INIT;
     int64_t q[MC_ENGINE_MAX_DIMS];
     int rc = MC_OK;
+    sh->visit_until = UINT64_MAX;
 restart:
     mc__role_order(e, id, sh->order, &nroles);
     for (uint32_t ri = 0; ri < nroles && a->free.n; ri++) {
@@ -681,9 +687,21 @@ restart:
         }
     }
 out:
+    if (rc == MC_OK && !e->nquota && sh->st.offers == offers && !restarts) {
+        a->blocked_ver = a->free_ver; /* B1: nothing here for anyone, until... */
+        a->blocked_gen = e->blocked_gen;
+        a->blocked_until = sh->visit_until;
+    }
     mc_res_fini(&buf);
     mc_res_fini(&toff);
     return rc;
+}
+
+/* B1: visiting @a now would find the same nothing as last time. */
+static bool mc__blocked(const mc_engine_t *e, const struct mc__agent *a)
+{
+    return !e->nquota && a->blocked_gen == e->blocked_gen && a->blocked_ver == a->free_ver &&
+           e->now < a->blocked_until;
 }
 
 static void mc__shard_run(struct mc__shard *sh)
@@ -707,9 +725,11 @@ static void mc__shard_run(struct mc__shard *sh)
                 sh->rc = mc__visit(sh, e->agents[sh->cand[i]], true);
         mc__shuffle(sh, n);
     }
-    for (uint32_t i = 0; i < n && sh->rc == MC_OK; i++)
-        if (e->agents[sh->cand[i]]->free.n)
-            sh->rc = mc__visit(sh, e->agents[sh->cand[i]], false);
+    for (uint32_t i = 0; i < n && sh->rc == MC_OK; i++) {
+        struct mc__agent *a = e->agents[sh->cand[i]];
+        if (a->free.n && !mc__blocked(e, a))
+            sh->rc = mc__visit(sh, a, false);
+    }
     int rc = mc__chunk_flush(sh);
     if (sh->rc == MC_OK)
         sh->rc = rc;

@@ -246,6 +246,47 @@ static void test_refuse_filter_durations(void **state)
     h_fini(&h);
 }
 
+/* An agent every framework has filtered is skipped by later cycles (shard.c
+ * B1) only while nothing that could change that has changed. */
+static void test_blocked_agents_come_back(void **state)
+{
+    struct harness h;
+    h_init(&h, 0);
+    h_agent(&h, "a1", "cpus:2;mem:2048");
+    h_fw(&h, "A", "r");
+    assert_int_equal(h_allocate(&h), 1);
+    assert_int_equal(mc_engine_decline(h.e, "A", "a1", 60), MC_OK);
+    assert_int_equal(h_allocate(&h), 0); /* blocked */
+    assert_int_equal(h_allocate(&h), 0); /* still blocked */
+    /* a new framework is a new candidate */
+    h_fw(&h, "B", "r");
+    assert_int_equal(h_allocate(&h), 1);
+    assert_string_equal(h.offers[0], "B a1 r cpus:2;mem:2048");
+    assert_int_equal(mc_engine_decline(h.e, "B", "a1", 30), MC_OK);
+    assert_int_equal(h_allocate(&h), 0);
+    /* the earliest filter expires: offered again */
+    h.now += 30 * MC_NS_PER_SEC;
+    assert_int_equal(h_allocate(&h), 1);
+    assert_string_equal(h.offers[0], "B a1 r cpus:2;mem:2048");
+    /* a smaller free vector: A's refusal (all of a1, 60 s) still contains it */
+    assert_int_equal(h_accept(&h, "B", "a1", "cpus:1;mem:1024"), MC_OK);
+    assert_int_equal(mc_engine_suppress(h.e, "B", NULL), MC_OK);
+    assert_int_equal(h_allocate(&h), 0);
+    /* the task ends: the free vector changed, the agent is looked at again,
+     * and A's refusal still contains it */
+    mc_res_t r = MC_RES_INIT;
+    mc_test_res(&r, "cpus:1;mem:1024");
+    assert_int_equal(mc_engine_finish(h.e, "B", "a1", &r), MC_OK);
+    assert_int_equal(mc_engine_decline(h.e, "A", "a1", 0), MC_ENOOFFER);
+    assert_int_equal(h_allocate(&h), 0);
+    /* reviving A clears its filter */
+    assert_int_equal(mc_engine_revive(h.e, "A", NULL), MC_OK);
+    assert_int_equal(h_allocate(&h), 1);
+    assert_string_equal(h.offers[0], "A a1 r cpus:2;mem:2048");
+    mc_res_fini(&r);
+    h_fini(&h);
+}
+
 static void test_tick_coalesces_events_and_honours_interval(void **state)
 {
     struct harness h;
@@ -569,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_minimum_allocatable),
         cmocka_unit_test(test_accept_and_decline_errors_change_nothing),
         cmocka_unit_test(test_refuse_filter_durations),
+        cmocka_unit_test(test_blocked_agents_come_back),
         cmocka_unit_test(test_tick_coalesces_events_and_honours_interval),
         cmocka_unit_test(test_offer_timeout_rescinds),
         cmocka_unit_test(test_agent_remove_rescinds_and_deactivate),
