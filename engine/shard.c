@@ -239,6 +239,20 @@ static int64_t mc__cap_of(const mc_res_t *r, uint32_t sym)
     return -1;
 }
 
+/* The cap on @x's consumed quota of scalar @sym for an offer to @r: its
+ * limit and, in stage 1 for @r itself, its guarantee; -1 for none. */
+static int64_t mc__role_cap(const struct mc__role *x, const struct mc__role *r, uint32_t sym,
+                            bool stage1)
+{
+    int64_t cap = x->limit.n ? mc__cap_of(&x->limit, sym) : -1;
+    if (stage1 && x == r && x->guarantee.n) {
+        int64_t g = mc__cap_of(&x->guarantee, sym);
+        if (g >= 0 && (cap < 0 || g < cap))
+            cap = g;
+    }
+    return cap;
+}
+
 /* Adds @q to consumed[d] of @r and its ancestors, capping at each limit (and,
  * in stage 1, at @r's own guarantee). Returns the amount added to all of
  * them; *@groot_before receives the groot's consumed before the add. */
@@ -249,12 +263,7 @@ static int64_t mc__take_consumed(mc_engine_t *e, struct mc__role *r, uint32_t d,
     struct mc__role *done[MC_ID_MAX_LEN / 2 + 2];
     uint32_t ndone = 0;
     for (struct mc__role *x = r; x && q > 0; x = x->parent) {
-        int64_t cap = x->limit.n ? mc__cap_of(&x->limit, sym) : -1;
-        if (stage1 && x == r && x->guarantee.n) {
-            int64_t g = mc__cap_of(&x->guarantee, sym);
-            if (g >= 0 && (cap < 0 || g < cap))
-                cap = g;
-        }
+        int64_t cap = mc__role_cap(x, r, sym, stage1);
         int64_t old = atomic_load_explicit(&x->consumed[d], MC__RELAXED), take;
         do {
             take = q;
@@ -287,96 +296,102 @@ static void mc__give_back(mc_engine_t *e, struct mc__role *r, const struct mc__g
     }
 }
 
-/* Takes quota for the unreserved scalars of @off (in place: they shrink to
- * what the budgets allow, zero items are dropped) and records it in @g. */
-static void mc__reserve(mc_engine_t *e, struct mc__role *r, mc_res_t *off, bool stage1,
-                        struct mc__grant *g)
+/* Gives each unreserved scalar item of @off the amount @fn returns for it,
+ * dropping those that become zero (R3). */
+typedef int64_t (*mc__amount_fn)(mc_engine_t *e, struct mc__role *r, uint32_t d, uint32_t sym,
+                                 int64_t want, bool stage1, struct mc__grant *g);
+
+static void mc__shrink(mc_engine_t *e, struct mc__role *r, mc_res_t *off, bool stage1,
+                       mc__amount_fn fn, struct mc__grant *g)
 {
-    memset(g, 0, sizeof(*g));
     for (uint32_t i = 0; i < off->n;) {
         struct mc_res_item *it = &off->items[i];
         if (it->kind != MC_RES_SCALAR || it->role != MC_SYM_NONE) {
             i++;
             continue;
         }
-        uint32_t d = e->dim_of[it->name];
-        /* in stage 1 a guaranteed name is capped at what is still unmet of
-         * the role's own guarantee (mc__take_consumed) */
-        int64_t before = 0, q = mc__take_consumed(e, r, d, it->v.milli, stage1, &before);
-        if (q > 0 && e->guarantees) {
-            int64_t unmet = 0;
-            if (r->groot) {
-                int64_t gq = mc__cap_of(&r->groot->guarantee, it->name);
-                unmet = gq > before ? gq - before : 0;
-            }
-            int64_t need = q > unmet ? q - unmet : 0; /* beyond its own tree's guarantee */
-            int64_t old = atomic_load_explicit(&e->surplus[d], MC__RELAXED), take;
-            do {
-                take = need < old ? need : (old > 0 ? old : 0);
-            } while (take > 0 && !atomic_compare_exchange_weak_explicit(
-                                     &e->surplus[d], &old, old - take, MC__RELAXED, MC__RELAXED));
-            if (take < need) {
-                for (struct mc__role *x = r; x; x = x->parent)
-                    atomic_fetch_sub_explicit(&x->consumed[d], need - take, MC__RELAXED);
-                q -= need - take;
-            }
-            g->surplus[d] = take;
-        }
-        g->q[d] = q;
+        int64_t q = fn(e, r, e->dim_of[it->name], it->name, it->v.milli, stage1, g);
         if (q > 0) {
             it->v.milli = q;
             i++;
             continue;
         }
-        memmove(it, it + 1, (off->n - i - 1) * sizeof(*it)); /* R3: no zero items */
+        memmove(it, it + 1, (off->n - i - 1) * sizeof(*it));
         off->n--;
     }
 }
 
-/* What mc__reserve() would grant now, read without taking anything (no
- * read-modify-write on the shared budgets): @off shrinks in place. Used to
- * rule a candidate out cheaply before reserving for real. */
+/* Takes quota for @want of scalar @d (Q1, Q2) and records it in @g. In stage
+ * 1 a guaranteed name is capped at what is still unmet of the role's own
+ * guarantee (mc__take_consumed). */
+static int64_t mc__reserve_one(mc_engine_t *e, struct mc__role *r, uint32_t d, uint32_t sym,
+                               int64_t want, bool stage1, struct mc__grant *g)
+{
+    int64_t before = 0, q = mc__take_consumed(e, r, d, want, stage1, &before);
+    if (q > 0 && e->guarantees) {
+        int64_t unmet = 0;
+        if (r->groot) {
+            int64_t gq = mc__cap_of(&r->groot->guarantee, sym);
+            unmet = gq > before ? gq - before : 0;
+        }
+        int64_t need = q > unmet ? q - unmet : 0; /* beyond its own tree's guarantee */
+        int64_t old = atomic_load_explicit(&e->surplus[d], MC__RELAXED), take;
+        do {
+            take = need < old ? need : (old > 0 ? old : 0);
+        } while (take > 0 && !atomic_compare_exchange_weak_explicit(
+                                 &e->surplus[d], &old, old - take, MC__RELAXED, MC__RELAXED));
+        if (take < need) {
+            for (struct mc__role *x = r; x; x = x->parent)
+                atomic_fetch_sub_explicit(&x->consumed[d], need - take, MC__RELAXED);
+            q -= need - take;
+        }
+        g->surplus[d] = take;
+    }
+    g->q[d] = q;
+    return q;
+}
+
+/* What mc__reserve_one() would grant now, read without taking anything (no
+ * read-modify-write on the shared budgets). */
+static int64_t mc__estimate_one(mc_engine_t *e, struct mc__role *r, uint32_t d, uint32_t sym,
+                                int64_t want, bool stage1, struct mc__grant *g)
+{
+    int64_t q = want;
+    for (struct mc__role *x = r; x; x = x->parent) {
+        int64_t cap = mc__role_cap(x, r, sym, stage1);
+        if (cap < 0)
+            continue;
+        int64_t room = cap - atomic_load_explicit(&x->consumed[d], MC__RELAXED);
+        q = room < q ? (room > 0 ? room : 0) : q;
+    }
+    if (q > 0 && e->guarantees) {
+        int64_t unmet = 0;
+        if (r->groot) {
+            int64_t gq = mc__cap_of(&r->groot->guarantee, sym);
+            int64_t c = atomic_load_explicit(&r->groot->consumed[d], MC__RELAXED);
+            unmet = gq > c ? gq - c : 0;
+        }
+        int64_t surplus = atomic_load_explicit(&e->surplus[d], MC__RELAXED);
+        int64_t allowed = unmet + (surplus > 0 ? surplus : 0);
+        q = q < allowed ? q : allowed;
+    }
+    return q;
+}
+
+/* Takes quota for the unreserved scalars of @off (in place: they shrink to
+ * what the budgets allow) and records it in @g. */
+static void mc__reserve(mc_engine_t *e, struct mc__role *r, mc_res_t *off, bool stage1,
+                        struct mc__grant *g)
+{
+    memset(g, 0, sizeof(*g));
+    mc__shrink(e, r, off, stage1, mc__reserve_one, g);
+}
+
+/* mc__reserve() as an estimate: takes nothing, records nothing. Used to rule
+ * a candidate out cheaply before reserving for real. */
 static void mc__estimate(mc_engine_t *e, struct mc__role *r, mc_res_t *off, bool stage1)
 {
-    for (uint32_t i = 0; i < off->n;) {
-        struct mc_res_item *it = &off->items[i];
-        if (it->kind != MC_RES_SCALAR || it->role != MC_SYM_NONE) {
-            i++;
-            continue;
-        }
-        uint32_t d = e->dim_of[it->name];
-        int64_t q = it->v.milli;
-        for (struct mc__role *x = r; x; x = x->parent) {
-            int64_t cap = x->limit.n ? mc__cap_of(&x->limit, it->name) : -1;
-            if (stage1 && x == r && x->guarantee.n) {
-                int64_t g = mc__cap_of(&x->guarantee, it->name);
-                if (g >= 0 && (cap < 0 || g < cap))
-                    cap = g;
-            }
-            if (cap < 0)
-                continue;
-            int64_t room = cap - atomic_load_explicit(&x->consumed[d], MC__RELAXED);
-            q = room < q ? (room > 0 ? room : 0) : q;
-        }
-        if (q > 0 && e->guarantees) {
-            int64_t unmet = 0;
-            if (r->groot) {
-                int64_t gq = mc__cap_of(&r->groot->guarantee, it->name);
-                int64_t c = atomic_load_explicit(&r->groot->consumed[d], MC__RELAXED);
-                unmet = gq > c ? gq - c : 0;
-            }
-            int64_t surplus = atomic_load_explicit(&e->surplus[d], MC__RELAXED);
-            int64_t allowed = unmet + (surplus > 0 ? surplus : 0);
-            q = q < allowed ? q : allowed;
-        }
-        if (q > 0) {
-            it->v.milli = q;
-            i++;
-            continue;
-        }
-        memmove(it, it + 1, (off->n - i - 1) * sizeof(*it)); /* R3: no zero items */
-        off->n--;
-    }
+    mc__shrink(e, r, off, stage1, mc__estimate_one, NULL);
 }
 
 /* Computes each role's consumed quota (reservations plus unreserved
