@@ -13,7 +13,8 @@
  * once per framework per cycle.
  *
  * Context: an engine is driven by one thread at a time (the caller serialises
- * calls); callbacks run on that thread, inside the call that triggered them.
+ * calls); callbacks run on that thread, inside the call that triggered them,
+ * and must not call into the engine (queue the work and do it after).
  * Ownership: ids and resource vectors passed in are copied; vectors passed to
  * callbacks are valid only during the callback. */
 #ifndef MC_ENGINE_ENGINE_H

@@ -198,7 +198,9 @@ struct mc__agent {
 struct mc__decision {
     uint32_t fw, agent;
     struct mc__role *role;
-    mc_res_t res;
+    mc_res_t res;  /* what was offered */
+    bool borrowed; /* res is a shallow view of the hold's offered vector, which
+                    * nothing changes until the cycle has published (shard.c) */
     uint64_t seq;
 };
 

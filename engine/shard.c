@@ -484,7 +484,9 @@ static int mc__chunk_flush(struct mc__shard *sh)
  * applying it afterwards cannot fail. */
 struct mc__pending {
     struct mc__hold *hold;
-    bool whole;  /* all of the agent's free vector into an empty offer: moved, not copied */
+    bool whole;  /* all of the agent's free vector into an empty offer: moved, not copied,
+                  * and the decision borrows it (no quota: nothing offers to this hold
+                  * again before the cycle publishes) */
     bool copied; /* the decision's record is a copy (the offer is a->free itself) */
     mc_res_t offered, free; /* otherwise: the hold's and the agent's vectors after it */
     mc_res_t record;        /* the decision's copy of the offer, when copied */
@@ -522,8 +524,8 @@ static int mc__prepare(struct mc__shard *sh, struct mc__agent *a, struct mc__fwr
     mc_res_init(&p->offered);
     mc_res_init(&p->free);
     mc_res_init(&p->record);
-    p->copied = res == &a->free;
-    p->whole = p->copied && !p->hold->offered.n;
+    p->whole = res == &a->free && !p->hold->offered.n;
+    p->copied = res == &a->free && (!p->whole || sh->e->nquota);
     if (p->copied && (rc = mc_res_copy(&p->record, res)))
         goto out_fini;
     if (p->whole)
@@ -574,8 +576,12 @@ static void mc__apply(struct mc__shard *sh, struct mc__agent *a, struct mc__fwro
     d->agent = a->idx;
     d->role = fr->role;
     d->seq = sh->nseq++;
+    d->borrowed = false;
     if (p->copied) {
         d->res = p->record;
+    } else if (p->whole) {
+        d->res = h->offered; /* a shallow view: the hold owns the arrays */
+        d->borrowed = true;
     } else {
         d->res = *res;
         mc_res_init(res);
@@ -835,7 +841,8 @@ static int mc__drain(mc_engine_t *e, struct mc__shard *sh)
         if (mc__grow(&e->chunks, &e->capchunks, e->nchunks + 1, sizeof(*e->chunks))) {
             /* the offers stay made (the books hold); only their publication is lost */
             for (uint32_t i = 0; i < c->n; i++)
-                mc_res_fini(&c->d[i].res);
+                if (!c->d[i].borrowed)
+                    mc_res_fini(&c->d[i].res);
             free(c);
             return MC_ENOMEM;
         }
@@ -888,7 +895,8 @@ static int mc__publish(mc_engine_t *e)
     free(batch);
     for (uint32_t i = 0; i < e->nchunks; i++) {
         for (uint32_t j = 0; j < e->chunks[i]->n; j++)
-            mc_res_fini(&e->chunks[i]->d[j].res);
+            if (!e->chunks[i]->d[j].borrowed)
+                mc_res_fini(&e->chunks[i]->d[j].res);
         free(e->chunks[i]);
     }
     e->nchunks = 0;
