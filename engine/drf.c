@@ -438,28 +438,46 @@ void mc__views_refresh(mc_engine_t *e, uint32_t shard)
     }
 }
 
-static void mc__role_walk(const struct mc__view *w, struct mc__role **out, uint32_t *n,
-                          uint32_t shard)
+void mc__role_iter_init(struct mc__role_iter *it, mc_engine_t *e, uint32_t shard, uint64_t visit)
 {
-    for (struct mc__vent *v = mc__view_first(w); v; v = v->next[0]) {
-        struct mc__client *c = v->c;
-        struct mc__role *r = c->owner;
-        if (c->kind == MC__ROLE_SELF) {
-            if (r->nactive)
-                out[(*n)++] = r;
-        } else if (r->nactive_subtree) {
-            mc__role_walk(&r->children.views[shard], out, n, shard);
-        }
-    }
+    it->shard = shard;
+    it->visit = visit;
+    it->role_ok = e->shards[shard].role_ok;
+    it->ok_subtree = e->shards[shard].ok_subtree;
+    it->depth = 1;
+    it->stack[0] = mc__view_first(&e->top.views[shard]);
 }
 
-/* The roles to visit in this shard's DRF order: a depth-first walk of the role
- * tree, siblings in view order, a role emitted where its self entry sorts
- * among its children; subtrees without frameworks are skipped. */
-void mc__role_order(mc_engine_t *e, uint32_t shard, struct mc__role **out, uint32_t *n)
+/* The next role in this shard's DRF order: a depth-first walk of the role
+ * tree, siblings in view order, a role yielded where its self entry sorts
+ * among its children, subtrees without active frameworks skipped. The walk
+ * is lazy, so a visit that gives the agent away early touches few roles.
+ * Entries only move right during a cycle (V1), and the walk keeps each
+ * level's successor before it looks at an entry, so it never loses one; an
+ * entry it meets again (it moved past the walk) is skipped by its stamp.
+ * Roles that cannot take anything from this shard this cycle (shard.c,
+ * mc__roles_possible) are skipped, and so are subtrees without any other. */
+struct mc__role *mc__role_iter_next(struct mc__role_iter *it)
 {
-    *n = 0;
-    mc__role_walk(&e->top.views[shard], out, n, shard);
+    while (it->depth > 0) {
+        struct mc__vent *v = it->stack[it->depth - 1];
+        if (!v) {
+            it->depth--;
+            continue;
+        }
+        it->stack[it->depth - 1] = v->next[0];
+        if (v->stamp == it->visit)
+            continue;
+        v->stamp = it->visit;
+        struct mc__role *r = v->c->owner;
+        if (v->c->kind == MC__ROLE_SELF) {
+            if (r->nactive && it->role_ok[r->idx])
+                return r;
+        } else if (r->nactive_subtree && it->ok_subtree[r->idx] && it->depth < MC__ROLE_DEPTH) {
+            it->stack[it->depth++] = mc__view_first(&r->children.views[it->shard]);
+        }
+    }
+    return NULL;
 }
 
 /* Entries of a sorter that can receive offers: role nodes with frameworks in

@@ -398,7 +398,8 @@ void mc_engine_destroy(mc_engine_t *e)
     for (uint32_t k = 0; k < e->nshards; k++) {
         free(e->shards[k].agents);
         free(e->shards[k].cand);
-        free(e->shards[k].order);
+        free(e->shards[k].role_ok);
+        free(e->shards[k].ok_subtree);
         free(e->shards[k].chunk);
     }
     free(e->shards);

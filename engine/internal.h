@@ -221,8 +221,11 @@ struct mc__shard {
     uint32_t nagents, capagents;
     uint32_t *cand;
     uint32_t capcand;
-    struct mc__role **order;
-    uint32_t caporder;
+    /* roles that can take anything from this shard's agents this cycle: some
+     * active framework's minimum fits in the largest free vector (shard.c) */
+    uint8_t *role_ok;     /* by role index */
+    uint32_t *ok_subtree; /* by role index: such roles in its subtree */
+    uint32_t caproles, nok;
     struct mc__chunk *chunk; /* batch being filled */
     uint64_t nseq;           /* decisions this cycle */
     uint64_t visit;          /* agent visit counter (stamps) */
@@ -320,7 +323,16 @@ void mc__qty(const mc_engine_t *e, int64_t *q, const mc_res_t *r);
 void mc__charge(mc_engine_t *e, struct mc__fwrole *fr, const mc_res_t *r, int sign);
 void mc__views_refresh(mc_engine_t *e, uint32_t shard);
 bool mc__vent_refresh(mc_engine_t *e, struct mc__vent *v);
-void mc__role_order(mc_engine_t *e, uint32_t shard, struct mc__role **out, uint32_t *n);
+#define MC__ROLE_DEPTH (MC_ID_MAX_LEN / 2 + 2) /* a role name has at most 128 components */
+struct mc__role_iter {
+    uint32_t shard, depth;
+    uint64_t visit;
+    const uint8_t *role_ok; /* NULL: every role */
+    const uint32_t *ok_subtree;
+    struct mc__vent *stack[MC__ROLE_DEPTH];
+};
+void mc__role_iter_init(struct mc__role_iter *it, mc_engine_t *e, uint32_t shard, uint64_t visit);
+struct mc__role *mc__role_iter_next(struct mc__role_iter *it);
 void mc__roles_contested(mc_engine_t *e);
 int mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const int64_t *q);
 

@@ -211,6 +211,77 @@ static bool mc__min_ok(const struct mc__fw *f, const mc_res_t *r)
     return false;
 }
 
+/* True when quantities @q (thousandths by dimension) could hold one of @f's
+ * minimum offers: the test of mc__min_ok() against an upper bound. */
+static bool mc__min_ok_q(const mc_engine_t *e, const struct mc__fw *f, const int64_t *q)
+{
+    if (!f->nmin)
+        return q[e->dim_of[MC_SYM_CPUS]] >= 10 || q[e->dim_of[MC_SYM_MEM]] >= 32000;
+    for (size_t i = 0; i < f->nmin; i++) {
+        const mc_res_t *m = &f->min[i];
+        bool ok = true;
+        for (uint32_t k = 0; k < m->n && ok; k++)
+            ok = q[e->dim_of[m->items[k].name]] >= m->items[k].v.milli;
+        if (ok)
+            return true;
+    }
+    return false;
+}
+
+/* Marks the roles some active framework of which could take an offer from
+ * one of this shard's agents this cycle: a minimum that fits in the largest
+ * free quantities of the shard's agents. Free vectors only shrink during a
+ * cycle, so a role left out cannot become possible before the next one, and
+ * leaving it out changes no decision. Returns MC_ENOMEM or 0. */
+static int mc__roles_possible(struct mc__shard *sh, uint32_t ncand)
+{
+    mc_engine_t *e = sh->e;
+    if (mc__grow(&sh->role_ok, &sh->caproles, e->nroles, sizeof(*sh->role_ok)))
+        return MC_ENOMEM;
+    uint32_t cap = sh->caproles; /* ok_subtree grows to the same capacity */
+    void *p = realloc(sh->ok_subtree, (size_t)cap * sizeof(*sh->ok_subtree));
+    if (!p)
+        return MC_ENOMEM;
+    sh->ok_subtree = p;
+    int64_t maxq[MC_ENGINE_MAX_DIMS] = {0};
+    for (uint32_t i = 0; i < ncand; i++) {
+        const mc_res_t *fr = &e->agents[sh->cand[i]]->free;
+        int64_t q[MC_ENGINE_MAX_DIMS] = {0};
+        for (uint32_t k = 0; k < fr->n; k++)
+            if (fr->items[k].kind == MC_RES_SCALAR)
+                q[e->dim_of[fr->items[k].name]] += fr->items[k].v.milli;
+        for (uint32_t d = 0; d < e->ndims; d++)
+            maxq[d] = q[d] > maxq[d] ? q[d] : maxq[d];
+    }
+    memset(sh->ok_subtree, 0, e->nroles * sizeof(*sh->ok_subtree));
+    sh->nok = 0;
+    for (uint32_t i = 0; i < e->nroles; i++) {
+        struct mc__role *r = e->roles[i];
+        bool ok = false;
+        const struct mc__view *w = &r->fws.views[sh->id];
+        for (uint32_t k = 0; k < w->n && !ok; k++) {
+            struct mc__fwrole *fr = w->all[k]->c->owner;
+            ok = !fr->suppressed && mc__min_ok_q(e, fr->fw, maxq);
+        }
+        sh->role_ok[i] = ok;
+        sh->nok += ok;
+        for (struct mc__role *x = ok ? r : NULL; x; x = x->parent)
+            sh->ok_subtree[x->idx]++;
+    }
+    return MC_OK;
+}
+
+/* True when every guarantee of @r is met (nothing for stage 1 to give it). */
+static bool mc__guarantee_met(const mc_engine_t *e, struct mc__role *r)
+{
+    for (uint32_t k = 0; k < r->guarantee.n; k++) {
+        uint32_t d = e->dim_of[r->guarantee.items[k].name];
+        if (atomic_load_explicit(&r->consumed[d], MC__RELAXED) < r->guarantee.items[k].v.milli)
+            return false;
+    }
+    return true;
+}
+
 /* An item of an agent's free vector may go to role @arg when it is unreserved
  * or reserved for the role or one of its ancestors (Mesos allocatableTo). */
 static bool mc__allocatable_to(const struct mc_res_item *it, void *arg)
@@ -618,18 +689,18 @@ static mc_res_t *mc__avail(struct mc__agent *a, struct mc__role *r, mc_res_t *bu
 static int mc__visit(struct mc__shard *sh, struct mc__agent *a, bool stage1)
 {
     mc_engine_t *e = sh->e;
-    uint32_t id = sh->id, nroles, restarts = 0;
+    uint32_t id = sh->id, restarts = 0;
     uint64_t visit = ++sh->visit, offers = sh->st.offers;
     mc_res_t buf = MC_RES_INIT, toff = MC_RES_INIT;
     int64_t q[MC_ENGINE_MAX_DIMS];
     int rc = MC_OK;
     sh->visit_until = UINT64_MAX;
+    struct mc__role_iter it;
 restart:
-    mc__role_order(e, id, sh->order, &nroles);
-    for (uint32_t ri = 0; ri < nroles && a->free.n; ri++) {
-        struct mc__role *r = sh->order[ri];
+    mc__role_iter_init(&it, e, id, visit);
+    for (struct mc__role *r; a->free.n && (r = mc__role_iter_next(&it));) {
         struct mc__vent *rself = &r->self.vents[id];
-        if (rself->stamp == visit || (stage1 && !r->guarantee.n))
+        if (stage1 && (!r->guarantee.n || mc__guarantee_met(e, r)))
             continue;
         mc_res_t *avail = mc__avail(a, r, &buf);
         if (!avail) {
@@ -648,6 +719,10 @@ restart:
             /* without quota the offer is what the role may use, as it is;
              * with quota a copy shrinks to the budgets (no copy per
              * candidate on the common path) */
+            /* quota only shrinks an offer: a framework whose minimum all of
+             * @avail cannot meet is out before anything is copied or read */
+            if (!mc__min_ok(fr->fw, avail))
+                continue;
             struct mc__grant g;
             mc_res_t *off = avail;
             if (e->nquota) {
@@ -659,7 +734,7 @@ restart:
                 off = &toff;
                 sh->offer_epoch++; /* its size depends on the budgets now */
             }
-            bool ok = off->n && mc__min_ok(fr->fw, off);
+            bool ok = off->n && (off == avail || mc__min_ok(fr->fw, off));
             if (ok && mc__filtered(sh, a, fr->fw, (uint32_t)(fr - fr->fw->roles), off, e->now)) {
                 sh->st.filtered++;
                 ok = false;
@@ -681,7 +756,13 @@ restart:
                 mc__role_path_moved(e, r, id)) {
                 mc__give_back(e, r, &g);
                 restarts++;
-                goto restart; /* the role order is stale (drf.c C3): take it again */
+                /* the role order is stale (drf.c C3): walk it again; the roles
+                 * already walked keep their stamps, but this one is not done,
+                 * and neither are the subtrees on its path */
+                rself->stamp = 0;
+                for (struct mc__role *x = r; x; x = x->parent)
+                    x->node.vents[id].stamp = 0;
+                goto restart;
             }
             struct mc__pending p;
             if ((rc = mc__prepare(sh, a, fr, off, &p))) {
@@ -699,7 +780,6 @@ restart:
             mc__apply(sh, a, fr, off, &p);
             sh->st.offers++;
             v->stamp = visit;
-            rself->stamp = visit;
             if (!(avail = mc__avail(a, r, &buf))) {
                 rc = MC_ENOMEM;
                 goto out;
@@ -739,6 +819,10 @@ static void mc__shard_run(struct mc__shard *sh)
         if (e->agents[sh->agents[i]]->active)
             sh->cand[n++] = sh->agents[i];
     sh->st.agents = n;
+    if ((sh->rc = mc__roles_possible(sh, n)))
+        return;
+    if (!sh->nok)
+        n = 0; /* no role can take anything from these agents this cycle */
     mc__shuffle(sh, n);
     if (e->quota_stage) {
         for (uint32_t i = 0; i < n && sh->rc == MC_OK; i++)
@@ -912,8 +996,7 @@ int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *stats)
     e->cycles++;
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__shard *sh = &e->shards[k];
-        if (mc__grow(&sh->cand, &sh->capcand, sh->nagents, sizeof(*sh->cand)) ||
-            mc__grow(&sh->order, &sh->caporder, e->nroles, sizeof(*sh->order)))
+        if (mc__grow(&sh->cand, &sh->capcand, sh->nagents, sizeof(*sh->cand)))
             return MC_ENOMEM;
     }
     if (e->nquota)
