@@ -225,7 +225,7 @@ struct mc__shard {
      * active framework's minimum fits in the largest free vector (shard.c) */
     uint8_t *role_ok;     /* by role index */
     uint32_t *ok_subtree; /* by role index: such roles in its subtree */
-    uint32_t caproles, nok;
+    uint32_t caproles, capsubtree, nok;
     struct mc__chunk *chunk; /* batch being filled */
     uint64_t nseq;           /* decisions this cycle */
     uint64_t visit;          /* agent visit counter (stamps) */

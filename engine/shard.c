@@ -236,13 +236,10 @@ static bool mc__min_ok_q(const mc_engine_t *e, const struct mc__fw *f, const int
 static int mc__roles_possible(struct mc__shard *sh, uint32_t ncand)
 {
     mc_engine_t *e = sh->e;
-    if (mc__grow(&sh->role_ok, &sh->caproles, e->nroles, sizeof(*sh->role_ok)))
+    /* one more than the roles, so that no size is ever 0 */
+    if (mc__grow(&sh->role_ok, &sh->caproles, e->nroles + 1, sizeof(*sh->role_ok)) ||
+        mc__grow(&sh->ok_subtree, &sh->capsubtree, e->nroles + 1, sizeof(*sh->ok_subtree)))
         return MC_ENOMEM;
-    uint32_t cap = sh->caproles; /* ok_subtree grows to the same capacity */
-    void *p = realloc(sh->ok_subtree, (size_t)cap * sizeof(*sh->ok_subtree));
-    if (!p)
-        return MC_ENOMEM;
-    sh->ok_subtree = p;
     int64_t maxq[MC_ENGINE_MAX_DIMS] = {0};
     for (uint32_t i = 0; i < ncand; i++) {
         const mc_res_t *fr = &e->agents[sh->cand[i]]->free;

@@ -130,6 +130,20 @@ static void test_ids(void **state)
     assert_false(mc_role_name_valid("eng/../web", 10));
 }
 
+static void test_cycles_with_nothing_to_do(void **state)
+{
+    struct harness h;
+    h_init(&h, 0);
+    assert_int_equal(h_allocate(&h), 0); /* no agents, no roles */
+    assert_int_equal(h_allocate(&h), 0);
+    h_agent(&h, "a1", "cpus:1;mem:1024");
+    assert_int_equal(h_allocate(&h), 0); /* no frameworks */
+    assert_int_equal(h_allocate(&h), 0);
+    h_fw(&h, "A", "r");
+    assert_int_equal(h_allocate(&h), 1);
+    h_fini(&h);
+}
+
 static void test_one_offer_per_agent_whole_free_vector(void **state)
 {
     struct harness h;
@@ -605,6 +619,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_cycles_with_nothing_to_do),
         cmocka_unit_test(test_one_offer_per_agent_whole_free_vector),
         cmocka_unit_test(test_offers_are_batched_per_framework),
         cmocka_unit_test(test_minimum_allocatable),
