@@ -303,8 +303,8 @@ static void test_fairness_against_one_shard(void **state)
 }
 
 /* Quota is exact at every shard count: the headroom for an unmet guarantee
- * stays free to the thousandth, a limit is met to the thousandth, and
- * everything else is offered (work conservation). */
+ * stays free to the thousandth, a limit is never passed, and everything else
+ * is offered (work conservation). */
 struct sums {
     mc_milli_t lim, other;
 };
@@ -355,9 +355,19 @@ static void test_quota_exact_at_every_shard_count(void **state)
         mc_engine_agents(e, free_cpus, &left);
         print_message("shards %u: lim %lld other %lld free %lld (thousandths of cpus)\n",
                       shard_counts[i], (long long)s.lim, (long long)s.other, (long long)left);
-        assert_int_equal(s.lim, 77700);                      /* the limit, exactly */
-        assert_int_equal(left, 123400);                      /* the headroom, exactly */
-        assert_int_equal(s.other, 1000000 - 77700 - 123400); /* all the rest */
+        /* the headroom stays free to the thousandth, and everything else is
+         * offered, at every shard count */
+        assert_int_equal(left, 123400);
+        assert_int_equal(s.lim + s.other, 1000000 - 123400);
+        /* the limit is never passed; one shard reaches it exactly, while with
+         * several a shard that loses a race for the role's last budget moves
+         * on, so the role may end the cycle up to one agent (2.5 cpus) per
+         * other shard short of it (shard.c Q1) */
+        assert_true(s.lim <= 77700);
+        if (shard_counts[i] == 1)
+            assert_int_equal(s.lim, 77700);
+        else
+            assert_true(s.lim >= 77700 - (mc_milli_t)(shard_counts[i] - 1) * 2500);
         /* the guaranteed role's framework arrives: it gets the headroom */
         const char *gold[] = {"gold"};
         assert_int_equal(mc_engine_framework_add(e, "G", gold, 1, NULL, 0), MC_OK);
