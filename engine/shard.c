@@ -26,7 +26,7 @@
  *       (it waits for every done before it publishes or returns).
  *   Q1. Quota limits are exact at every shard count: a shard takes quota from
  *       a role's consumed counter with a compare-and-swap that never moves it
- *       past the limit (mc__reserve()) A shard that loses the race for a
+ *       past the limit (mc__reserve()). A shard that loses the race for a
  *       role's last budget moves on to the next role, so with S shards a
  *       limited role can end a cycle up to S-1 offers short of its limit
  *       (never past it); the next cycle offers it the rest.
