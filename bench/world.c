@@ -49,11 +49,13 @@ static void mcb_res(mc_res_t *r, const char *text)
         abort();
 }
 
-static struct mcb_world *mcb_new(unsigned shards)
+static struct mcb_world *mcb_new(unsigned agents, unsigned frameworks, unsigned shards)
 {
     struct mcb_world *w = calloc(1, sizeof(*w));
     if (!w)
         return NULL;
+    w->agents = agents;
+    w->frameworks = frameworks;
     w->shards = shards;
     w->rng = 0x1234567;
     struct mc_engine_config cfg = {.shards = shards,
@@ -79,11 +81,9 @@ static int mcb_fw(struct mcb_world *w, const char *prefix, unsigned i, const cha
 
 struct mcb_world *mcb_decline_world(unsigned agents, unsigned frameworks, unsigned shards)
 {
-    struct mcb_world *w = mcb_new(shards);
+    struct mcb_world *w = mcb_new(agents, frameworks, shards);
     if (!w)
         return NULL;
-    w->agents = agents;
-    w->frameworks = frameworks;
     /* the occupant runs the tasks that were there before the benchmark */
     const char *occ[] = {"occupied"};
     if (mc_engine_framework_add(w->e, "occupant", occ, 1, NULL, 0) ||
@@ -121,11 +121,9 @@ out_free:
 
 struct mcb_world *mcb_quota_world(unsigned agents, unsigned roles, unsigned shards, bool picky)
 {
-    struct mcb_world *w = mcb_new(shards);
+    struct mcb_world *w = mcb_new(agents, roles, shards);
     if (!w)
         return NULL;
-    w->agents = agents;
-    w->frameworks = roles;
     mc_res_t small = MC_RES_INIT, large = MC_RES_INIT, total = MC_RES_INIT;
     mcb_res(&small, "cpus:1;mem:2048");
     mcb_res(&large, "cpus:8;mem:16384");
@@ -160,11 +158,9 @@ struct mcb_world *mcb_quota_world(unsigned agents, unsigned roles, unsigned shar
 
 struct mcb_world *mcb_churn_world(unsigned agents, unsigned frameworks, unsigned shards)
 {
-    struct mcb_world *w = mcb_new(shards);
+    struct mcb_world *w = mcb_new(agents, frameworks, shards);
     if (!w)
         return NULL;
-    w->agents = agents;
-    w->frameworks = frameworks;
     static const char *const roles[] = {"web", "batch", "ml", "ops"};
     int rc = 0;
     for (unsigned r = 0; r < 4 && !rc; r++)

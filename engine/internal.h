@@ -25,8 +25,6 @@
 #include "engine/engine.h"
 #include "engine/idmap.h"
 
-#define MC__NONE UINT32_MAX
-
 static inline void mc__cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -208,7 +206,7 @@ struct mc__decision {
 #define MC__RING_SIZE 1024u /* batches in flight per worker (power of two) */
 
 struct mc__chunk {
-    uint32_t n, shard;
+    uint32_t n;
     struct mc__decision d[MC__CHUNK];
 };
 
@@ -271,7 +269,6 @@ struct mc_engine {
     uint32_t nroles, caproles;
     mc_idmap_t role_ids;
     struct mc__sorter top;
-    uint32_t maxfws; /* most fwroles in one role */
 
     uint32_t dim_sym[MC_ENGINE_MAX_DIMS];
     uint32_t ndims;

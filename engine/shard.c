@@ -197,25 +197,9 @@ static bool mc__filtered(struct mc__shard *sh, struct mc__agent *a, const struct
 
 /* ---- eligibility ------------------------------------------------------------------------ */
 
-/* True when @r holds at least one of @f's minimum offers in full (default:
- * cpus >= 0.01 or mem >= 32). Quantities count every role. */
-static bool mc__min_ok(const struct mc__fw *f, const mc_res_t *r)
-{
-    if (!f->nmin)
-        return mc_res_quantity(r, MC_SYM_CPUS) >= 10 || mc_res_quantity(r, MC_SYM_MEM) >= 32000;
-    for (size_t i = 0; i < f->nmin; i++) {
-        const mc_res_t *m = &f->min[i];
-        bool ok = true;
-        for (uint32_t k = 0; k < m->n && ok; k++)
-            ok = mc_res_quantity(r, m->items[k].name) >= m->items[k].v.milli;
-        if (ok)
-            return true;
-    }
-    return false;
-}
-
-/* True when quantities @q (thousandths by dimension) could hold one of @f's
- * minimum offers: the test of mc__min_ok() against an upper bound. */
+/* True when quantities @q (thousandths by dimension) hold one of @f's
+ * minimum offers in full (default: cpus >= 0.01 or mem >= 32). A name no agent
+ * has (no dimension) is never met. */
 static bool mc__min_ok_q(const mc_engine_t *e, const struct mc__fw *f, const int64_t *q)
 {
     if (!f->nmin)
@@ -223,12 +207,24 @@ static bool mc__min_ok_q(const mc_engine_t *e, const struct mc__fw *f, const int
     for (size_t i = 0; i < f->nmin; i++) {
         const mc_res_t *m = &f->min[i];
         bool ok = true;
-        for (uint32_t k = 0; k < m->n && ok; k++)
-            ok = q[e->dim_of[m->items[k].name]] >= m->items[k].v.milli;
+        for (uint32_t k = 0; k < m->n && ok; k++) {
+            uint8_t d = e->dim_of[m->items[k].name];
+            ok = d != 0xff && q[d] >= m->items[k].v.milli;
+        }
         if (ok)
             return true;
     }
     return false;
+}
+
+/* mc__min_ok_q() on the quantities of @r, every role counted. */
+static bool mc__min_ok(const mc_engine_t *e, const struct mc__fw *f, const mc_res_t *r)
+{
+    if (!f->nmin) /* the common case, on the hot path: two lookups, no array */
+        return mc_res_quantity(r, MC_SYM_CPUS) >= 10 || mc_res_quantity(r, MC_SYM_MEM) >= 32000;
+    int64_t q[MC_ENGINE_MAX_DIMS];
+    mc__qty(e, q, r);
+    return mc__min_ok_q(e, f, q);
 }
 
 /* Marks the roles some active framework of which could take an offer from
@@ -578,7 +574,6 @@ static int mc__prepare(struct mc__shard *sh, struct mc__agent *a, struct mc__fwr
         if (!(sh->chunk = malloc(sizeof(*sh->chunk))))
             return MC_ENOMEM;
         sh->chunk->n = 0;
-        sh->chunk->shard = sh->id;
     }
     p->hold = NULL;
     for (uint32_t i = 0; i < a->nholds && !p->hold; i++)
@@ -721,7 +716,7 @@ restart:
              * candidate on the common path) */
             /* quota only shrinks an offer: a framework whose minimum all of
              * @avail cannot meet is out before anything is copied or read */
-            if (!mc__min_ok(fr->fw, avail))
+            if (!mc__min_ok(e, fr->fw, avail))
                 continue;
             struct mc__grant g;
             mc_res_t *off = avail;
@@ -734,7 +729,7 @@ restart:
                 off = &toff;
                 sh->offer_epoch++; /* its size depends on the budgets now */
             }
-            bool ok = off->n && (off == avail || mc__min_ok(fr->fw, off));
+            bool ok = off->n && (off == avail || mc__min_ok(e, fr->fw, off));
             if (ok && mc__filtered(sh, a, fr->fw, (uint32_t)(fr - fr->fw->roles), off, e->now)) {
                 sh->st.filtered++;
                 ok = false;
@@ -746,7 +741,7 @@ restart:
                     goto out;
                 mc__reserve(e, r, &toff, stage1, &g);
                 sh->offer_epoch++;
-                if (!toff.n || !mc__min_ok(fr->fw, &toff) ||
+                if (!toff.n || !mc__min_ok(e, fr->fw, &toff) ||
                     mc__filtered(sh, a, fr->fw, (uint32_t)(fr - fr->fw->roles), &toff, e->now)) {
                     mc__give_back(e, r, &g); /* another shard took the budget meanwhile */
                     continue;

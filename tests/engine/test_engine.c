@@ -202,6 +202,15 @@ static void test_minimum_allocatable(void **state)
     h_agent(&h, "gpu", "cpus:1;mem:1024;gpus:1");
     h_agent(&h, "big", "cpus:2;mem:2048");
     assert_int_equal(h_allocate(&h), 2);
+    /* a minimum naming a resource no agent has is never met */
+    mc_res_t odd = MC_RES_INIT;
+    mc_test_res(&odd, "fpgas:1");
+    const char *r2[] = {"t"};
+    assert_int_equal(mc_engine_framework_add(h.e, "X", r2, 1, &odd, 1), MC_OK);
+    h_agent(&h, "plain", "cpus:4;mem:4096");
+    assert_int_equal(h_allocate(&h), 1); /* to G, whose cpus:2;mem:2048 fits; X gets nothing */
+    assert_string_equal(h.offers[0], "G plain s cpus:4;mem:4096");
+    mc_res_fini(&odd);
     mc_res_fini(&min[0]);
     mc_res_fini(&min[1]);
     h_fini(&h);
