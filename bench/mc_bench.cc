@@ -24,9 +24,11 @@
 #include <string>
 #include <vector>
 
+#include "bench/wire_bench.h"
 #include "bench/world.h"
 
-namespace {
+namespace
+{
 
 struct Cycles {
     std::vector<double> ns;
@@ -49,7 +51,8 @@ struct Cycles {
         for (double x : v)
             total += x;
         auto pct = [&](double p) { return v.empty() ? 0 : v[size_t(p * double(v.size() - 1))]; };
-        state.counters["ns_per_offer"] = total / double(offers ? offers : std::max<uint64_t>(agents, 1));
+        state.counters["ns_per_offer"] =
+            total / double(offers ? offers : std::max<uint64_t>(agents, 1));
         state.counters["offers_per_second"] = total > 0 ? double(offers) * 1e9 / total : 0;
         state.counters["cycle_p50_ms"] = pct(0.5) / 1e6;
         state.counters["cycle_first_ms"] = ns.empty() ? 0 : ns.front() / 1e6;
@@ -181,8 +184,7 @@ void Memory(benchmark::State &state, unsigned agents, unsigned fws, unsigned sha
     }
 }
 
-template <class F, class... A>
-void add(const std::string &name, int iters, F f, A... args)
+template <class F, class... A> void add(const std::string &name, int iters, F f, A... args)
 {
     benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State &s) { f(s, args...); })
         ->UseManualTime()
@@ -198,12 +200,12 @@ std::string key(const char *k, unsigned v)
 void register_tier(const std::string &tier)
 {
     bool full = tier == "full";
-    std::vector<unsigned> agents = full ? std::vector<unsigned>{1000, 10000, 20000, 50000}
-                                        : std::vector<unsigned>{1000};
-    std::vector<unsigned> fws = full ? std::vector<unsigned>{1, 100, 1000, 3000}
-                                     : std::vector<unsigned>{1, 100};
-    std::vector<unsigned> shards = full ? std::vector<unsigned>{1, 2, 4, 8}
-                                        : std::vector<unsigned>{1, 2};
+    std::vector<unsigned> agents =
+        full ? std::vector<unsigned>{1000, 10000, 20000, 50000} : std::vector<unsigned>{1000};
+    std::vector<unsigned> fws =
+        full ? std::vector<unsigned>{1, 100, 1000, 3000} : std::vector<unsigned>{1, 100};
+    std::vector<unsigned> shards =
+        full ? std::vector<unsigned>{1, 2, 4, 8} : std::vector<unsigned>{1, 2};
     for (unsigned s : shards)
         for (unsigned n : agents)
             for (unsigned f : fws) {
@@ -227,16 +229,17 @@ void register_tier(const std::string &tier)
     for (unsigned s : shards) {
         unsigned n = full ? 3000 : 300;
         for (bool nothing : {false, true})
-            add("Quota" + key("agents", n) + key("roles", n) + "/cycle:" +
-                    (nothing ? "nothing" : "allocate") + key("shards", s),
+            add("Quota" + key("agents", n) + key("roles", n) +
+                    "/cycle:" + (nothing ? "nothing" : "allocate") + key("shards", s),
                 full ? 10 : 3, Quota, n, n, nothing, s);
         unsigned cn = full ? 10000 : 1000, cf = full ? 1000 : 100;
-        add("Churn" + key("agents", cn) + key("frameworks", cf) + key("shards", s),
-            full ? 100 : 10, Churn, cn, cf, s);
+        add("Churn" + key("agents", cn) + key("frameworks", cf) + key("shards", s), full ? 100 : 10,
+            Churn, cn, cf, s);
     }
     add("Memory" + key("agents", full ? 10000 : 1000) + key("frameworks", full ? 1000 : 100) +
             key("shards", 1),
         1, Memory, full ? 10000u : 1000u, full ? 1000u : 100u, 1u);
+    mc_register_wire_benchmarks(full);
 }
 
 } // namespace

@@ -33,7 +33,7 @@ def fields(name):
 
 
 def base(name):
-    return re.sub(r"/(iterations|manual_time|repeats).*$", "", name)
+    return re.sub(r"/(iterations|manual_time|repeats|min_time).*$", "", name)
 
 
 def fmt(x, digits=3):
@@ -63,7 +63,7 @@ def main():
     print("| case | cycle p50 ms | cycle p99 ms | first cycle ms | ns/offer | offers/s | fairness error |")
     print("|---|---|---|---|---|---|---|")
     for name, b in rows:
-        if name.startswith("Memory"):
+        if name.startswith("Memory") or name.startswith("Wire"):
             continue
         print(f"| {name} | {fmt(b.get('cycle_p50_ms'))} | {fmt(b.get('cycle_p99_ms'))} | "
               f"{fmt(b.get('cycle_first_ms'))} | "
@@ -75,6 +75,13 @@ def main():
         print(f"\nMemory ({base(m['name'])}): {m['bytes_per_agent']:.0f} bytes per agent, "
               f"{m['bytes_per_framework']:.0f} per framework, {m['bytes_per_offer']:.0f} per "
               f"outstanding offer (jemalloc stats.allocated).")
+    wire = [(n, b) for n, b in rows if n.startswith("Wire")]
+    if wire:
+        print("\n| wire codec case | ns/msg | msgs/s | MB/s | frame bytes |")
+        print("|---|---|---|---|---|")
+        for name, b in wire:
+            print(f"| {name} | {fmt(b['ns_per_msg'])} | {fmt(b['msgs_per_second'])} | "
+                  f"{b['bytes_per_second'] / 1e6:.0f} | {fmt(b['frame_bytes'])} |")
     anchors = []
     for prefix, mesos_ms, what in MESOS:
         for name, b in rows:

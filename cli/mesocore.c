@@ -1,6 +1,7 @@
 /* cli/mesocore.c: the `mesocore` command and its subcommands. */
 #include "cli/sim.h"
 #include "engine/engine.h"
+#include "net/wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +13,15 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: mesocore <command> [options]\n"
-               "\n"
-               "commands:\n"
-               "  sim [--shards N] [--check] FILE|-\n"
-               "                         run an allocation scenario in virtual time (docs/sim.md)\n"
-               "  version                print the version\n"
-               "  help                   print this help\n");
+    fprintf(f,
+            "usage: mesocore <command> [options]\n"
+            "\n"
+            "commands:\n"
+            "  sim [--shards N] [--check] FILE|-\n"
+            "                         run an allocation scenario in virtual time (docs/sim.md)\n"
+            "  protocol               print the wire protocol's message tables (docs/protocol.md)\n"
+            "  version                print the version\n"
+            "  help                   print this help\n");
 }
 
 static int cmd_sim(int argc, char **argv)
@@ -78,6 +81,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "sim") == 0)
         return cmd_sim(argc - 1, argv + 1);
+    if (strcmp(argv[1], "protocol") == 0) {
+        mc_wire_spec_markdown(stdout);
+        return fflush(stdout) == 0 ? 0 : 1;
+    }
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("mesocore %s\n", MC_VERSION);
         return 0;

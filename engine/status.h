@@ -25,7 +25,19 @@ extern "C" {
     X(ENOOFFER, -9, "no outstanding offer")                                                        \
     X(EEXCEED, -10, "more than is available")                                                      \
     X(EBUSY, -11, "object is busy")                                                                \
-    X(EIO, -12, "input/output error")
+    X(EIO, -12, "input/output error")                                                              \
+    X(EMORE, -13, "need more bytes")                                                               \
+    X(EMAGIC, -14, "bad frame magic")                                                              \
+    X(EVERSION, -15, "unsupported protocol version")                                               \
+    X(ETYPE, -16, "unknown or unexpected message type")                                            \
+    X(ETRUNC, -17, "field runs past its container")                                                \
+    X(EVARINT, -18, "malformed or non-minimal varint")                                             \
+    X(EFIELD, -19, "malformed field")                                                              \
+    X(EMISSING, -20, "required field missing")                                                     \
+    X(EDUP, -21, "duplicate field")                                                                \
+    X(ESTRING, -22, "invalid UTF-8 or NUL in string")                                              \
+    X(EID, -23, "invalid identifier")                                                              \
+    X(EDEPTH, -24, "nesting too deep")
 
 enum mc_status {
 #define MC__STATUS_ENUM(name, code, text) MC_##name = (code),

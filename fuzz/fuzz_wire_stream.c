@@ -1,0 +1,85 @@
+/* fuzz/fuzz_wire_stream.c: the stream reassembler. The first two input bytes
+ * seed the sizes of the reads, the rest is the byte stream. Property: fed in
+ * any pieces, the stream yields exactly the frames (and the same first fatal
+ * error) that decoding the whole buffer frame by frame yields, and never
+ * grows its buffer past the frame limit. */
+#include "fuzz/wire_fuzz.h"
+
+struct seen {
+    uint16_t type;
+    uint32_t length;
+    uint64_t session;
+};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 2)
+        return 0;
+    uint32_t rng = (uint32_t)data[0] << 8 | data[1];
+    data += 2;
+    size -= 2;
+    mc_wire_limits_t lim = fuzz_lim;
+    lim.max_frame = 4096; /* frames the fuzzer can complete; growth: tests/net */
+
+    /* reference: whole-buffer decoding */
+    enum { MAXF = 4096 };
+    static struct seen want[MAXF];
+    size_t nwant = 0, off = 0;
+    int want_end = 0;
+    while (nwant < MAXF) {
+        mc_wire_msg_t m;
+        int rc = mc_wire_decode(data + off, size - off, &lim, MC_TO_MASTER, &m, NULL);
+        if (rc == MC_ETYPE) {
+            want[nwant++] = (struct seen){m.hdr.type, UINT32_MAX, m.hdr.session};
+            off += MC_WIRE_HEADER_SIZE + (size_t)m.hdr.length;
+            continue;
+        }
+        if (rc <= 0) {
+            want_end = rc == MC_EMORE ? 0 : rc;
+            break;
+        }
+        want[nwant++] = (struct seen){m.hdr.type, m.hdr.length, m.hdr.session};
+        off += (size_t)rc;
+    }
+    if (nwant == MAXF)
+        return 0;
+
+    mc_wire_stream_t s;
+    CHECK(mc_wire_stream_init(&s, &lim, MC_TO_MASTER) == MC_OK);
+    size_t got = 0, fed = 0;
+    int end = 0;
+    while (!end) {
+        mc_wire_msg_t m;
+        int rc = mc_wire_stream_next(&s, &m, NULL);
+        if (rc == 1 || rc == MC_ETYPE) {
+            CHECK(got < nwant && want[got].type == m.hdr.type &&
+                  want[got].session == m.hdr.session &&
+                  want[got].length == (rc == 1 ? m.hdr.length : UINT32_MAX));
+            if (rc == 1)
+                walk(&m.body, 0);
+            got++;
+            continue;
+        }
+        if (rc < 0) {
+            end = rc;
+            break;
+        }
+        if (fed == size)
+            break;
+        uint8_t *p;
+        size_t room = mc_wire_stream_space(&s, &p);
+        CHECK(room > 0 && s.cap <= lim.max_frame);
+        rng = rng * 1103515245u + 12345u;
+        size_t k = 1 + (rng >> 16) % 97;
+        if ((rng >> 8) % 8 == 0)
+            k = room; /* sometimes a big read */
+        k = k < size - fed ? k : size - fed;
+        k = k < room ? k : room;
+        memcpy(p, data + fed, k);
+        mc_wire_stream_commit(&s, k);
+        fed += k;
+    }
+    CHECK(got == nwant && end == want_end);
+    mc_wire_stream_fini(&s);
+    return 0;
+}

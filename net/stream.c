@@ -1,0 +1,101 @@
+/* net/stream.c: reassembles frames from a byte stream, in place.
+ *
+ * The buffer holds unread bytes in [head, tail). It starts at
+ * MC_STREAM_INITIAL bytes and grows only when a header that already passed
+ * mc_wire_header_decode (so its size is within lim.max_frame) announces a
+ * frame larger than the buffer: a peer cannot make us allocate more than
+ * max_frame, and cannot make us allocate at all without a valid header. When
+ * the buffer drains it shrinks back, so idle connections hold little. */
+#include "net/wire.h"
+#include "engine/status.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MC_STREAM_INITIAL 65536u
+
+int mc_wire_stream_init(mc_wire_stream_t *s, const mc_wire_limits_t *lim, unsigned accept)
+{
+    *s = (mc_wire_stream_t){.lim = *lim, .accept = accept};
+    if (!mc_wire_limits_valid(lim))
+        return MC_EINVAL;
+    s->cap = lim->max_frame < MC_STREAM_INITIAL ? lim->max_frame : MC_STREAM_INITIAL;
+    s->buf = malloc(s->cap);
+    return s->buf ? MC_OK : MC_ENOMEM;
+}
+
+void mc_wire_stream_fini(mc_wire_stream_t *s)
+{
+    free(s->buf);
+    *s = (mc_wire_stream_t){0};
+}
+
+static bool resize(mc_wire_stream_t *s, size_t cap)
+{
+    uint8_t *p = realloc(s->buf, cap);
+    if (!p)
+        return false;
+    s->buf = p;
+    s->cap = cap;
+    return true;
+}
+
+size_t mc_wire_stream_space(mc_wire_stream_t *s, uint8_t **p)
+{
+    if (s->err || !s->buf)
+        return 0;
+    size_t initial = s->lim.max_frame < MC_STREAM_INITIAL ? s->lim.max_frame : MC_STREAM_INITIAL;
+    if (s->head == s->tail) {
+        s->head = s->tail = 0;
+        if (s->cap > initial)
+            resize(s, initial); /* on failure keep the larger buffer */
+    }
+    if (s->tail == s->cap && s->head) {
+        memmove(s->buf, s->buf + s->head, s->tail - s->head);
+        s->tail -= s->head;
+        s->head = 0;
+    }
+    if (s->tail == s->cap) {
+        /* a partial frame fills the buffer: its header is whole (the buffer is
+         * at least MC_WIRE_FRAME_MIN bytes) and was checked, or this fails */
+        mc_wire_header_t h;
+        int rc = mc_wire_header_decode(s->buf, s->tail, &s->lim, &h);
+        size_t need = rc > 0 ? MC_WIRE_HEADER_SIZE + (size_t)h.length : 0;
+        if (rc < 0 && rc != MC_EMORE) {
+            s->err = rc;
+            return 0;
+        }
+        if (need <= s->cap) /* whole frames are waiting: read them first */
+            return 0;
+        if (!resize(s, need)) {
+            s->err = MC_ENOMEM;
+            return 0;
+        }
+    }
+    *p = s->buf + s->tail;
+    return s->cap - s->tail;
+}
+
+void mc_wire_stream_commit(mc_wire_stream_t *s, size_t n)
+{
+    s->tail += n <= s->cap - s->tail ? n : s->cap - s->tail;
+}
+
+int mc_wire_stream_next(mc_wire_stream_t *s, mc_wire_msg_t *msg, mc_wire_error_t *err)
+{
+    if (s->err)
+        return s->err;
+    int rc = mc_wire_decode(s->buf + s->head, s->tail - s->head, &s->lim, s->accept, msg, err);
+    if (rc > 0) {
+        s->head += (size_t)rc;
+        return 1;
+    }
+    if (rc == MC_EMORE)
+        return 0;
+    if (rc == MC_ETYPE) {
+        s->head += MC_WIRE_HEADER_SIZE + (size_t)msg->hdr.length;
+        return rc;
+    }
+    s->err = rc;
+    return rc;
+}
