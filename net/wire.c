@@ -34,7 +34,7 @@ struct mc_wire_schema {
 #define MC__FIELD_ROW(rec, num_, name_, kind_, card_, group_, maxcount, max_, sub_)                \
     {.name = #name_,                                                                               \
      .num = num_,                                                                                  \
-     .kind = MC_WK_##kind_,                                                                           \
+     .kind = MC_WK_##kind_,                                                                        \
      .card = CARD_##card_,                                                                         \
      .group = group_,                                                                              \
      .max_count = maxcount,                                                                        \
@@ -221,6 +221,16 @@ static bool utf8_ok(const uint8_t *p, uint32_t n)
 {
     uint32_t i = 0;
     while (i < n) {
+        /* eight ASCII bytes, none of them NUL, at a time */
+        if (n - i >= 8) {
+            uint64_t x;
+            memcpy(&x, p + i, 8);
+            const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+            if (!(x & highs) && !((x - ones) & ~x & highs)) {
+                i += 8;
+                continue;
+            }
+        }
         uint8_t c = p[i];
         if (c >= 0x01 && c < 0x80) {
             i++;
@@ -257,11 +267,11 @@ static bool utf8_ok(const uint8_t *p, uint32_t n)
     return true;
 }
 
-static inline bool id_char(uint8_t c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '.' || c == ':' || c == '@' || c == '+' || c == '=';
-}
+/* the bytes an ID may hold: A-Z a-z 0-9 - _ . : @ + = */
+static const bool id_chars[256] = {
+    ['a' ... 'z'] = true, ['A' ... 'Z'] = true, ['0' ... '9'] = true, ['-'] = true, ['_'] = true,
+    ['.'] = true,         [':'] = true,         ['@'] = true,         ['+'] = true, ['='] = true,
+};
 
 /* An ID: 1..max bytes of [A-Za-z0-9-_.:@+=], not "." and without "..". */
 static bool id_ok(const uint8_t *p, uint32_t n)
@@ -269,7 +279,7 @@ static bool id_ok(const uint8_t *p, uint32_t n)
     if (n == 0 || (n == 1 && p[0] == '.'))
         return false;
     for (uint32_t i = 0; i < n; i++) {
-        if (!id_char(p[i]) || (p[i] == '.' && i + 1 < n && p[i + 1] == '.'))
+        if (!id_chars[p[i]] || (p[i] == '.' && i + 1 < n && p[i + 1] == '.'))
             return false;
     }
     return true;
@@ -361,9 +371,9 @@ static int check_value(struct vctx *c, const struct mc_wire_field *f, uint64_t u
     }
     case MC_WK_ID:
     case MC_WK_ROLE: {
-        uint32_t max = f->max             ? (uint32_t)f->max
+        uint32_t max = f->max                ? (uint32_t)f->max
                        : f->kind == MC_WK_ID ? MC_WIRE_ID_MAX
-                                          : MC_WIRE_ROLE_MAX;
+                                             : MC_WIRE_ROLE_MAX;
         if (vlen > max)
             return MC_ELIMIT;
         return (f->kind == MC_WK_ID ? id_ok(v, vlen) : role_ok(v, vlen)) ? MC_OK : MC_EID;
@@ -467,7 +477,7 @@ int mc_wire_decode_body(uint16_t type, const uint8_t *p, size_t len, const mc_wi
             err->code = MC_ETYPE;
         return MC_ETYPE;
     }
-    if (len + MC_WIRE_HEADER_SIZE > lim->max_frame) {
+    if (len > lim->max_frame - MC_WIRE_HEADER_SIZE) {
         if (err)
             err->code = MC_ELIMIT;
         return MC_ELIMIT;
@@ -609,7 +619,7 @@ bool mc_wire_schema_ok(void)
 #define MC__SCHEMA_OK(rec)                                                                         \
     for (unsigned i = 0; i < schema_##rec.nfields; i++)                                            \
         if (schema_##rec.fields[i].num != i + 1 ||                                                 \
-            (schema_##rec.fields[i].kind == MC_WK_MSG) != (schema_##rec.fields[i].sub != NULL))       \
+            (schema_##rec.fields[i].kind == MC_WK_MSG) != (schema_##rec.fields[i].sub != NULL))    \
             return false;
     MC_WIRE_RECORDS(MC__SCHEMA_OK)
 #undef MC__SCHEMA_OK
@@ -863,7 +873,7 @@ static void max_text(char *out, size_t n, const struct mc_wire_field *f)
             snprintf(out, n, "len <= %s",
                      f->kind == MC_WK_STR  ? "max_string"
                      : f->kind == MC_WK_ID ? "128"
-                                        : "256");
+                                           : "256");
     } else if (f->max == MC_WIRE_U64_MAX) {
         snprintf(out, n, "any");
     } else if (f->max == (uint64_t)INT64_MAX) {

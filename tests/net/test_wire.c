@@ -588,6 +588,12 @@ static void test_strings(void **state)
         {"\xe2\x82", 2, 0}, /* cut at the end */
         {"\xe2\x28\xa1", 3, 0},
         {"\xff", 1, 0},
+        /* past the eight-bytes-at-a-time fast path */
+        {"abcdefghijklmnop", 16, 1},
+        {"abcdefgh\0ijk", 12, 0},
+        {"abcdefghij\xc3\xa9klmnopq", 19, 1},
+        {"abcdefghijklmno\xff", 16, 0},
+        {"abcdefghijklmnop\xed\xa0\x80", 19, 0},
     };
     for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct bytes b = {0};
