@@ -713,6 +713,7 @@ int mc_engine_framework_add(mc_engine_t *e, const char *id, const char *const *r
     for (uint32_t i = 0; i < f->nroles; i++)
         mc__role_active(f->roles[i].role, 1);
     e->fws[slot] = f;
+    e->nfwroles += f->nroles; /* F1 */
     e->pending = true;
     e->blocked_gen++; /* a new candidate everywhere (shard.c B1) */
     return MC_OK;
@@ -757,6 +758,7 @@ int mc_engine_framework_remove(mc_engine_t *e, const char *id)
             mc__role_active(f->roles[i].role, -1);
     }
     mc_idmap_del(&e->fw_ids, f->id);
+    e->nfwroles -= f->nroles; /* F1 */
     e->fws[f->idx] = NULL;
     mc__slot_put(&e->free_fws, f->idx);
     e->blocked_gen++; /* its slot may be reused by a framework without filters (B1) */
@@ -783,7 +785,8 @@ static int mc__fw_roles(mc_engine_t *e, const char *fw, const char *role, bool s
         return MC_ENOENT;
     e->blocked_gen++; /* B1 */
     if (!suppress) {
-        f->revive_gen++; /* voids every filter of this framework (see mc__filtered) */
+        f->revive_gen++;   /* voids every filter of this framework (see mc__filtered) */
+        e->revive_epoch++; /* F1 */
         e->pending = true;
     }
     return MC_OK;
@@ -874,12 +877,21 @@ static void mc__filter_install(mc_engine_t *e, struct mc__agent *a, struct mc__h
     sr->refs++;
     uint64_t key = (uint64_t)h->fw << 8 | h->fr;
     uint32_t i = (uint32_t)mc__filter_find(a, key + 1); /* after the pair's others (E4) */
+    uint64_t expires = mc__now(e) + duration;
+    if (!a->nfilters) { /* F1: a fresh summary */
+        a->nkeys = 0;
+        a->filt_min_exp = UINT64_MAX;
+        a->filt_epoch = e->revive_epoch;
+    }
+    a->nkeys += !(i > 0 && a->filters[i - 1].key == key);
+    if (expires < a->filt_min_exp)
+        a->filt_min_exp = expires;
     memmove(&a->filters[i + 1], &a->filters[i], (a->nfilters - i) * sizeof(*a->filters));
     a->nfilters++;
     struct mc__filter *flt = &a->filters[i];
     flt->key = key;
     flt->gen = e->fws[h->fw]->revive_gen;
-    flt->expires = mc__now(e) + duration;
+    flt->expires = expires;
     flt->refused = sr;
 }
 

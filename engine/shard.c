@@ -151,6 +151,10 @@ void mc__shres_put(struct mc__shres *s)
 
 void mc__filter_remove(struct mc__agent *a, uint32_t i)
 {
+    uint64_t key = a->filters[i].key;
+    if (!(i > 0 && a->filters[i - 1].key == key) &&
+        !(i + 1 < a->nfilters && a->filters[i + 1].key == key))
+        a->nkeys--; /* F1: the pair's last filter */
     mc__shres_put(a->filters[i].refused);
     memmove(&a->filters[i], &a->filters[i + 1], (a->nfilters - i - 1) * sizeof(*a->filters));
     a->nfilters--;
@@ -193,6 +197,52 @@ static bool mc__filtered(struct mc__shard *sh, struct mc__agent *a, const struct
         i++;
     }
     return hit;
+}
+
+/* F1: drops every expired or voided filter of @a in one pass and recomputes
+ * its summary (nkeys, filt_min_exp, filt_epoch). */
+static void mc__filters_sweep(const mc_engine_t *e, struct mc__agent *a)
+{
+    uint32_t n = 0, keys = 0;
+    uint64_t min = UINT64_MAX;
+    for (uint32_t i = 0; i < a->nfilters; i++) {
+        struct mc__filter flt = a->filters[i];
+        const struct mc__fw *f = e->fws[flt.key >> 8];
+        if (e->now >= flt.expires || !f || flt.gen != f->revive_gen) {
+            mc__shres_put(flt.refused);
+            continue;
+        }
+        keys += n == 0 || a->filters[n - 1].key != flt.key;
+        min = flt.expires < min ? flt.expires : min;
+        a->filters[n++] = flt;
+    }
+    a->nfilters = n;
+    a->nkeys = keys;
+    a->filt_min_exp = min;
+    a->filt_epoch = e->revive_epoch;
+}
+
+/* F1: true when every (framework, role) registered has a live filter on @a
+ * and all of them refuse one shared vector that contains all of @a's free
+ * resources. Then every candidate of every role would be filtered (what a
+ * role may be offered is part of the free vector, and without quota it is
+ * offered as it is), so the visit can end at once: O(1) instead of one
+ * filter lookup per candidate. */
+static bool mc__all_filtered(struct mc__shard *sh, struct mc__agent *a)
+{
+    const mc_engine_t *e = sh->e;
+    if (e->nquota || !e->nfwroles || a->nfilters < e->nfwroles)
+        return false;
+    if (a->filt_epoch != e->revive_epoch || e->now >= a->filt_min_exp)
+        mc__filters_sweep(e, a);
+    const struct mc__shres *sr = a->last_refused;
+    if (a->nkeys != e->nfwroles || !sr || sr->refs != a->nfilters + 1 ||
+        !mc_res_contains(&sr->r, &a->free))
+        return false;
+    if (a->filt_min_exp < sh->visit_until)
+        sh->visit_until = a->filt_min_exp;
+    sh->st.filtered += a->nkeys;
+    return true;
 }
 
 /* ---- eligibility ------------------------------------------------------------------------ */
@@ -691,6 +741,8 @@ static int mc__visit(struct mc__shard *sh, struct mc__agent *a, bool stage1)
     int rc = MC_OK;
     sh->visit_until = UINT64_MAX;
     struct mc__role_iter it;
+    if (!stage1 && mc__all_filtered(sh, a))
+        goto out;
 restart:
     mc__role_iter_init(&it, e, id, visit);
     for (struct mc__role *r; a->free.n && (r = mc__role_iter_next(&it));) {

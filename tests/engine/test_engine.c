@@ -310,6 +310,96 @@ static void test_blocked_agents_come_back(void **state)
     h_fini(&h);
 }
 
+/* Offers a1 until every candidate has declined it (each decline a 60 s
+ * filter); returns how many declined. */
+static int decline_all(struct harness *h)
+{
+    int n = 0;
+    while (h_allocate(h) == 1) {
+        char fw[16];
+        assert_int_equal(sscanf(h->offers[0], "%15s", fw), 1);
+        assert_int_equal(mc_engine_decline(h->e, fw, "a1", 60), MC_OK);
+        n++;
+        assert_true(n < 20);
+    }
+    return n;
+}
+
+/* An agent on which every (framework, role) has a live filter, all refusing
+ * one vector that holds its free resources, is passed over at once (shard.c
+ * F1). Anything that breaks one of those conditions brings it back in the
+ * same cycle: a revive, an expiry, a new framework, a free vector the
+ * refusals no longer contain, a refusal of something else. */
+static void test_all_filtered_agents_come_back(void **state)
+{
+    struct harness h;
+    h_init(&h, 0);
+    h_agent(&h, "a1", "cpus:4;mem:4096");
+    h_fw(&h, "A", "r");
+    const char *roles[] = {"r", "s"};
+    assert_int_equal(mc_engine_framework_add(h.e, "B", roles, 2, NULL, 0), MC_OK);
+    h_fw(&h, "C", "s");
+    /* four (framework, role) pairs decline, one per cycle */
+    assert_int_equal(decline_all(&h), 4);
+    assert_int_equal(h_allocate(&h), 0);
+    /* a revive voids that framework's filters, in both of its roles */
+    h.now += 10 * MC_NS_PER_SEC;
+    assert_int_equal(mc_engine_revive(h.e, "B", NULL), MC_OK);
+    assert_int_equal(decline_all(&h), 2);
+    /* A's filter, the oldest, expires first */
+    h.now += 50 * MC_NS_PER_SEC;
+    assert_int_equal(h_allocate(&h), 1);
+    assert_string_equal(h.offers[0], "A a1 r cpus:4;mem:4096");
+    assert_int_equal(mc_engine_decline(h.e, "A", "a1", 60), MC_OK);
+    h.now += 5 * MC_NS_PER_SEC; /* C's filter went at 60 s too */
+    assert_int_equal(decline_all(&h), 1);
+    /* a framework that leaves takes its filters; one that comes is offered */
+    assert_int_equal(mc_engine_framework_remove(h.e, "C"), MC_OK);
+    assert_int_equal(h_allocate(&h), 0);
+    h_fw(&h, "D", "s");
+    assert_int_equal(h_allocate(&h), 1);
+    assert_string_equal(h.offers[0], "D a1 s cpus:4;mem:4096");
+    /* D takes a part and refuses the rest: its refusal is another vector,
+     * smaller than the others */
+    assert_int_equal(h_accept(&h, "D", "a1", "cpus:1;mem:1024"), MC_OK);
+    assert_int_equal(h_allocate(&h), 1);
+    assert_string_equal(h.offers[0], "D a1 s cpus:3;mem:3072");
+    assert_int_equal(mc_engine_decline(h.e, "D", "a1", 60), MC_OK);
+    assert_int_equal(h_allocate(&h), 0);
+    /* D's task ends: a1 is whole again, which D's refusal does not contain */
+    mc_res_t r = MC_RES_INIT;
+    mc_test_res(&r, "cpus:1;mem:1024");
+    assert_int_equal(mc_engine_finish(h.e, "D", "a1", &r), MC_OK);
+    assert_int_equal(h_allocate(&h), 1);
+    assert_string_equal(h.offers[0], "D a1 s cpus:4;mem:4096");
+    assert_int_equal(mc_engine_decline(h.e, "D", "a1", 60), MC_OK);
+    assert_int_equal(h_allocate(&h), 0); /* two vectors now: the walk decides */
+    mc_res_fini(&r);
+    h_fini(&h);
+
+    /* refusals that all share one vector, but of an agent that grew since */
+    h_init(&h, 0);
+    h_agent(&h, "a1", "cpus:4;mem:4096");
+    h_fw(&h, "A", "r");
+    h_fw(&h, "B", "r");
+    assert_int_equal(h_allocate(&h), 1);
+    assert_string_equal(h.offers[0], "A a1 r cpus:4;mem:4096");
+    assert_int_equal(h_accept(&h, "A", "a1", "cpus:1;mem:1024"), MC_OK);
+    assert_int_equal(decline_all(&h), 2); /* B, then A, refuse cpus:3;mem:3072 */
+    mc_test_res(&r, "cpus:1;mem:1024");
+    assert_int_equal(mc_engine_finish(h.e, "A", "a1", &r), MC_OK);
+    assert_int_equal(h_allocate(&h), 1);
+    assert_string_equal(h.offers[0] + 1, " a1 r cpus:4;mem:4096");
+    /* the first refuses all of it: the newest vector contains a1, the
+     * other's older one does not */
+    char first = h.offers[0][0];
+    assert_int_equal(mc_engine_decline(h.e, first == 'A' ? "A" : "B", "a1", 60), MC_OK);
+    assert_int_equal(h_allocate(&h), 1);
+    assert_int_equal(h.offers[0][0], first == 'A' ? 'B' : 'A');
+    mc_res_fini(&r);
+    h_fini(&h);
+}
+
 static void test_tick_coalesces_events_and_honours_interval(void **state)
 {
     struct harness h;
@@ -635,6 +725,7 @@ int main(void)
         cmocka_unit_test(test_accept_and_decline_errors_change_nothing),
         cmocka_unit_test(test_refuse_filter_durations),
         cmocka_unit_test(test_blocked_agents_come_back),
+        cmocka_unit_test(test_all_filtered_agents_come_back),
         cmocka_unit_test(test_tick_coalesces_events_and_honours_interval),
         cmocka_unit_test(test_offer_timeout_rescinds),
         cmocka_unit_test(test_agent_remove_rescinds_and_deactivate),
