@@ -642,8 +642,9 @@ int mc_engine_agent_activate(mc_engine_t *e, const char *id, bool active)
 }
 
 /* A framework of @r starts (+1) or stops (-1) taking offers there. */
-static void mc__role_active(struct mc__role *r, int delta)
+static void mc__role_active(mc_engine_t *e, struct mc__role *r, int delta)
 {
+    e->nactive_fwroles += (uint32_t)delta; /* F1 */
     r->nactive += (uint32_t)delta;
     for (struct mc__role *x = r; x; x = x->parent)
         x->nactive_subtree += (uint32_t)delta;
@@ -711,9 +712,8 @@ int mc_engine_framework_add(mc_engine_t *e, const char *id, const char *const *r
         }
     }
     for (uint32_t i = 0; i < f->nroles; i++)
-        mc__role_active(f->roles[i].role, 1);
+        mc__role_active(e, f->roles[i].role, 1);
     e->fws[slot] = f;
-    e->nfwroles += f->nroles; /* F1 */
     e->pending = true;
     e->blocked_gen++; /* a new candidate everywhere (shard.c B1) */
     return MC_OK;
@@ -755,11 +755,11 @@ int mc_engine_framework_remove(mc_engine_t *e, const char *id)
     for (uint32_t i = 0; i < f->nroles; i++) {
         mc__sorter_remove(e, &f->roles[i].c);
         if (!f->roles[i].suppressed)
-            mc__role_active(f->roles[i].role, -1);
+            mc__role_active(e, f->roles[i].role, -1);
     }
     mc_idmap_del(&e->fw_ids, f->id);
-    e->nfwroles -= f->nroles; /* F1 */
     e->fws[f->idx] = NULL;
+    e->filt_epoch++; /* F1: its filters went, uncounted */
     mc__slot_put(&e->free_fws, f->idx);
     e->blocked_gen++; /* its slot may be reused by a framework without filters (B1) */
     mc__fw_free(f);
@@ -777,16 +777,16 @@ static int mc__fw_roles(mc_engine_t *e, const char *fw, const char *role, bool s
         if (role && strcmp(role, f->roles[i].role->name) != 0)
             continue;
         if (f->roles[i].suppressed != suppress)
-            mc__role_active(f->roles[i].role, suppress ? -1 : 1);
+            mc__role_active(e, f->roles[i].role, suppress ? -1 : 1);
         f->roles[i].suppressed = suppress;
         found = true;
     }
     if (!found)
         return MC_ENOENT;
     e->blocked_gen++; /* B1 */
+    e->filt_epoch++;  /* F1: filters voided, or pairs no longer counted */
     if (!suppress) {
-        f->revive_gen++;   /* voids every filter of this framework (see mc__filtered) */
-        e->revive_epoch++; /* F1 */
+        f->revive_gen++; /* voids every filter of this framework (see mc__filtered) */
         e->pending = true;
     }
     return MC_OK;
@@ -881,9 +881,9 @@ static void mc__filter_install(mc_engine_t *e, struct mc__agent *a, struct mc__h
     if (!a->nfilters) { /* F1: a fresh summary */
         a->nkeys = 0;
         a->filt_min_exp = UINT64_MAX;
-        a->filt_epoch = e->revive_epoch;
+        a->filt_epoch = e->filt_epoch;
     }
-    a->nkeys += !(i > 0 && a->filters[i - 1].key == key);
+    a->nkeys += !(i > 0 && a->filters[i - 1].key == key) && !e->fws[h->fw]->roles[h->fr].suppressed;
     if (expires < a->filt_min_exp)
         a->filt_min_exp = expires;
     memmove(&a->filters[i + 1], &a->filters[i], (a->nfilters - i) * sizeof(*a->filters));

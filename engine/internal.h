@@ -190,9 +190,9 @@ struct mc__agent {
      * candidates (e->blocked_gen) and the clock (< blocked_until) do. */
     uint64_t free_ver, blocked_ver, blocked_gen, blocked_until;
     /* All-filtered summary (shard.c F1), kept by every function that adds
-     * or removes a filter: distinct (framework, role) keys among the filters,
-     * a lower bound of their expiry, and the revive epoch since which none of
-     * them can have been voided (stale: the next check sweeps). */
+     * or removes a filter: the (framework, role) pairs not suppressed that
+     * have a filter here, a lower bound of the filters' expiry, and the
+     * e->filt_epoch it was computed under (stale: the next check sweeps). */
     uint32_t nkeys;
     uint64_t filt_min_exp, filt_epoch;
 };
@@ -282,12 +282,12 @@ struct mc_engine {
     int64_t total[MC_ENGINE_MAX_DIMS]; /* cluster total, every agent */
     uint32_t nquota;                   /* roles with a guarantee or a limit */
 
-    bool views_stale;      /* the cluster total or a weight changed (drf.c V2) */
-    uint64_t blocked_gen;  /* bumped when the candidates of any agent may change (B1) */
-    uint64_t revive_epoch; /* bumped by every revive: filters may be void (F1) */
-    uint32_t nfwroles;     /* (framework, role) pairs of the registered frameworks (F1) */
-    bool pending;          /* an event asked for a cycle */
-    uint64_t last_cycle;   /* clock at the start of the last cycle */
+    bool views_stale;         /* the cluster total or a weight changed (drf.c V2) */
+    uint64_t blocked_gen;     /* bumped when the candidates of any agent may change (B1) */
+    uint64_t filt_epoch;      /* bumped by suppress, revive, framework removal (F1) */
+    uint32_t nactive_fwroles; /* (framework, role) pairs not suppressed (F1) */
+    bool pending;             /* an event asked for a cycle */
+    uint64_t last_cycle;      /* clock at the start of the last cycle */
     uint64_t cycles;
 
     /* the cycle being run; written by the control thread before it publishes

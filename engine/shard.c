@@ -152,9 +152,12 @@ void mc__shres_put(struct mc__shres *s)
 void mc__filter_remove(struct mc__agent *a, uint32_t i)
 {
     uint64_t key = a->filters[i].key;
-    if (!(i > 0 && a->filters[i - 1].key == key) &&
+    /* F1: the pair's last filter. Filters are removed here for candidates
+     * (not suppressed, so counted) or under a bumped epoch, whose summary is
+     * recomputed before use: the count only needs to stay in range. */
+    if (a->nkeys && !(i > 0 && a->filters[i - 1].key == key) &&
         !(i + 1 < a->nfilters && a->filters[i + 1].key == key))
-        a->nkeys--; /* F1: the pair's last filter */
+        a->nkeys--;
     mc__shres_put(a->filters[i].refused);
     memmove(&a->filters[i], &a->filters[i + 1], (a->nfilters - i - 1) * sizeof(*a->filters));
     a->nfilters--;
@@ -212,31 +215,32 @@ static void mc__filters_sweep(const mc_engine_t *e, struct mc__agent *a)
             mc__shres_put(flt.refused);
             continue;
         }
-        keys += n == 0 || a->filters[n - 1].key != flt.key;
+        keys +=
+            (n == 0 || a->filters[n - 1].key != flt.key) && !f->roles[flt.key & 0xff].suppressed;
         min = flt.expires < min ? flt.expires : min;
         a->filters[n++] = flt;
     }
     a->nfilters = n;
     a->nkeys = keys;
     a->filt_min_exp = min;
-    a->filt_epoch = e->revive_epoch;
+    a->filt_epoch = e->filt_epoch;
 }
 
-/* F1: true when every (framework, role) registered has a live filter on @a
- * and all of them refuse one shared vector that contains all of @a's free
- * resources. Then every candidate of every role would be filtered (what a
- * role may be offered is part of the free vector, and without quota it is
- * offered as it is), so the visit can end at once: O(1) instead of one
+/* F1: true when every (framework, role) not suppressed has a live filter on
+ * @a and all of @a's filters refuse one shared vector that contains all of
+ * @a's free resources. Then every candidate of every role would be filtered
+ * (what a role may be offered is part of the free vector, and without quota
+ * it is offered as it is), so the visit can end at once: O(1) instead of one
  * filter lookup per candidate. */
 static bool mc__all_filtered(struct mc__shard *sh, struct mc__agent *a)
 {
     const mc_engine_t *e = sh->e;
-    if (e->nquota || !e->nfwroles || a->nfilters < e->nfwroles)
+    if (e->nquota || !e->nactive_fwroles || a->nfilters < e->nactive_fwroles)
         return false;
-    if (a->filt_epoch != e->revive_epoch || e->now >= a->filt_min_exp)
+    if (a->filt_epoch != e->filt_epoch || e->now >= a->filt_min_exp)
         mc__filters_sweep(e, a);
     const struct mc__shres *sr = a->last_refused;
-    if (a->nkeys != e->nfwroles || !sr || sr->refs != a->nfilters + 1 ||
+    if (a->nkeys != e->nactive_fwroles || !sr || sr->refs != a->nfilters + 1 ||
         !mc_res_contains(&sr->r, &a->free))
         return false;
     if (a->filt_min_exp < sh->visit_until)

@@ -398,6 +398,49 @@ static void test_all_filtered_agents_come_back(void **state)
     assert_int_equal(h.offers[0][0], first == 'A' ? 'B' : 'A');
     mc_res_fini(&r);
     h_fini(&h);
+
+    /* suppression: only pairs that are not suppressed count, both ways */
+    h_init(&h, 0);
+    h_agent(&h, "a1", "cpus:4;mem:4096");
+    h_fw(&h, "A", "r");
+    h_fw(&h, "B", "r");
+    assert_int_equal(decline_all(&h), 2);
+    h_fw(&h, "C", "r");
+    assert_int_equal(mc_engine_suppress(h.e, "C", NULL), MC_OK);
+    assert_int_equal(h_allocate(&h), 0); /* C does not count while suppressed */
+    assert_int_equal(mc_engine_suppress(h.e, "A", NULL), MC_OK);
+    assert_int_equal(mc_engine_revive(h.e, "C", NULL), MC_OK);
+    assert_int_equal(h_allocate(&h), 1); /* A's filter is not C's */
+    assert_string_equal(h.offers[0], "C a1 r cpus:4;mem:4096");
+    h_fini(&h);
+
+    h_init(&h, 0);
+    h_agent(&h, "a1", "cpus:4;mem:4096");
+    h_fw(&h, "A", "r");
+    h_fw(&h, "B", "r");
+    assert_int_equal(decline_all(&h), 2);
+    assert_int_equal(mc_engine_suppress(h.e, "A", NULL), MC_OK);
+    assert_int_equal(h_allocate(&h), 0);
+    h_fw(&h, "C", "r"); /* one filtered pair fewer, one new pair */
+    assert_int_equal(h_allocate(&h), 1);
+    assert_string_equal(h.offers[0], "C a1 r cpus:4;mem:4096");
+    h_fini(&h);
+
+    /* a pair that declines while suppressed is not counted */
+    h_init(&h, 0);
+    h_agent(&h, "a1", "cpus:4;mem:4096");
+    h_fw(&h, "A", "r");
+    h_fw(&h, "B", "r");
+    assert_int_equal(h_allocate(&h), 1);
+    assert_string_equal(h.offers[0], "A a1 r cpus:4;mem:4096");
+    assert_int_equal(mc_engine_suppress(h.e, "A", NULL), MC_OK);
+    assert_int_equal(mc_engine_decline(h.e, "A", "a1", 60), MC_OK);
+    assert_int_equal(decline_all(&h), 1); /* B */
+    h_fw(&h, "C", "r");
+    assert_int_equal(h_allocate(&h), 1);
+    assert_string_equal(h.offers[0], "C a1 r cpus:4;mem:4096");
+    mc_res_fini(&r);
+    h_fini(&h);
 }
 
 static void test_tick_coalesces_events_and_honours_interval(void **state)
