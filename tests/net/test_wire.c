@@ -148,10 +148,34 @@ static void test_samples_round_trip(void **state)
             mc_wire_msg_t m2;
             assert_int_equal(mc_wire_decode(again, (size_t)n2, &LIM, MC_TO_ANY, &m2, NULL), n2);
             assert_true(mc_wire_rec_equal(&m.body, &m2.body));
-            /* the fields of the samples are written in number order except
-             * where a nested field comes late; equality is the contract */
         }
     }
+}
+
+/* records that differ anywhere, however deep, are not equal */
+static void test_rec_equal(void **state)
+{
+    static uint8_t a[1 << 16], b[1 << 16];
+    mc_wire_writer_t w;
+    mc_wire_writer_init(&w, a, sizeof a);
+    int na = mc_sample_frame(&w, MC_MSG_OFFERS, 2, 1);
+    memcpy(b, a, (size_t)na);
+    mc_wire_msg_t ma, mb;
+    assert_int_equal(mc_wire_decode(a, (size_t)na, &LIM, MC_TO_ANY, &ma, NULL), na);
+    assert_int_equal(mc_wire_decode(b, (size_t)na, &LIM, MC_TO_ANY, &mb, NULL), na);
+    assert_true(mc_wire_rec_equal(&ma.body, &mb.body));
+    /* one port range of the second offer one port shorter: the span's varint
+     * (49, one byte) becomes 48; "ports" then the ranges field follow */
+    uint8_t *ports = NULL;
+    for (int i = na - 5; i > 0 && !ports; i--)
+        if (memcmp(b + i, "ports", 5) == 0)
+            ports = b + i;
+    assert_non_null(ports);
+    uint8_t *span = ports + 5 + 2 + 1 + 3; /* key, length, count, first gap */
+    assert_int_equal(*span, 49);
+    *span = 48;
+    assert_int_equal(mc_wire_decode(b, (size_t)na, &LIM, MC_TO_ANY, &mb, NULL), na);
+    assert_false(mc_wire_rec_equal(&ma.body, &mb.body));
 }
 
 /* the values of a typical offer batch, read back through the accessors */
@@ -486,6 +510,10 @@ static void test_fields(void **state)
     fnum(&c, MC_PING_SEQ, 7);
     assert_int_equal(mc_wire_decode_body(MC_MSG_PING, c.b, c.n, &LIM, &without, NULL), MC_OK);
     assert_true(mc_wire_rec_equal(&with, &without));
+    c.n = 0;
+    fnum(&c, MC_PING_SEQ, 8);
+    assert_int_equal(mc_wire_decode_body(MC_MSG_PING, c.b, c.n, &LIM, &without, NULL), MC_OK);
+    assert_false(mc_wire_rec_equal(&with, &without)); /* equality sees values */
     /* field 0 and numbers past 255 are malformed */
     b.n = 0;
     fnum(&b, 0, 1);
@@ -749,8 +777,7 @@ static size_t sample_stream(uint8_t *buf, size_t cap, unsigned rounds)
     return w.len;
 }
 
-static unsigned feed(mc_wire_stream_t *s, const uint8_t *data, size_t n, size_t chunk,
-                     unsigned *types_seen)
+static unsigned feed(mc_wire_stream_t *s, const uint8_t *data, size_t n, size_t chunk)
 {
     unsigned frames = 0;
     size_t off = 0;
@@ -771,7 +798,6 @@ static unsigned feed(mc_wire_stream_t *s, const uint8_t *data, size_t n, size_t 
         }
         assert_int_equal(rc, 0);
     }
-    (void)types_seen;
     return frames;
 }
 
@@ -783,7 +809,7 @@ static void test_stream(void **state)
     for (unsigned c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
         mc_wire_stream_t s;
         assert_int_equal(mc_wire_stream_init(&s, &LIM, MC_TO_ANY), MC_OK);
-        assert_int_equal(feed(&s, data, n, chunks[c], NULL), 6 * mc_sample_ntypes);
+        assert_int_equal(feed(&s, data, n, chunks[c]), 6 * mc_sample_ntypes);
         mc_wire_stream_fini(&s);
     }
 }
@@ -835,6 +861,35 @@ static void test_stream_limits(void **state)
     assert_int_equal(mc_wire_stream_next(&s, &m, NULL), 1);
     assert_int_equal(m.hdr.type, MC_MSG_RESCIND);
     assert_int_equal(mc_wire_stream_next(&s, &m, NULL), 0);
+    /* a buffer full of whole frames asks for them to be read first */
+    mc_wire_writer_init(&w, f, sizeof f);
+    mc_wire_begin_frame(&w, MC_MSG_RESCIND, 0, 4);
+    mc_wire_put_str(&w, MC_RESCIND_OFFER_ID, "o1");
+    size_t fl = (size_t)mc_wire_end_frame(&w);
+    size_t room;
+    unsigned queued = 0;
+    while ((room = mc_wire_stream_space(&s, &p)) > 0) {
+        size_t k = room < fl ? room : fl;
+        memcpy(p, f, k);
+        mc_wire_stream_commit(&s, k);
+        queued += k == fl;
+    }
+    assert_int_equal(s.tail, s.cap);
+    assert_int_equal(s.err, MC_OK);
+    unsigned drained = 0;
+    while (mc_wire_stream_next(&s, &m, NULL) == 1)
+        drained++;
+    assert_int_equal(drained, queued);
+    size_t part = 65536 % fl;
+    assert_true(part > 0);
+    assert_true(mc_wire_stream_space(&s, &p) > 0); /* the cut frame moved to the front */
+    assert_true(s.head == 0 && s.tail == part && p == s.buf + part);
+    memcpy(p, f + part, fl - part);
+    mc_wire_stream_commit(&s, fl - part);
+    assert_int_equal(mc_wire_stream_next(&s, &m, NULL), 1);
+    assert_int_equal(m.hdr.type, MC_MSG_RESCIND);
+    assert_int_equal(mc_wire_stream_next(&s, &m, NULL), 0);
+    assert_true(mc_wire_stream_space(&s, &p) > 0);
     /* 1 GiB announced: refused from the header, the buffer never grows */
     frame(f, MC_MSG_OFFERS, 0, 1u << 30, NULL);
     assert_true(mc_wire_stream_space(&s, &p) >= 20);
@@ -864,14 +919,15 @@ static void test_stream_limits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_schema),       cmocka_unit_test(test_samples_round_trip),
-        cmocka_unit_test(test_offer_values), cmocka_unit_test(test_header),
-        cmocka_unit_test(test_truncation),   cmocka_unit_test(test_varints),
-        cmocka_unit_test(test_lengths),      cmocka_unit_test(test_ranges),
-        cmocka_unit_test(test_fields),       cmocka_unit_test(test_nesting),
-        cmocka_unit_test(test_strings),      cmocka_unit_test(test_ids),
-        cmocka_unit_test(test_numbers),      cmocka_unit_test(test_writer),
-        cmocka_unit_test(test_stream),       cmocka_unit_test(test_stream_limits),
+        cmocka_unit_test(test_schema),        cmocka_unit_test(test_samples_round_trip),
+        cmocka_unit_test(test_offer_values),  cmocka_unit_test(test_rec_equal),
+        cmocka_unit_test(test_header),        cmocka_unit_test(test_truncation),
+        cmocka_unit_test(test_varints),       cmocka_unit_test(test_lengths),
+        cmocka_unit_test(test_ranges),        cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_nesting),       cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_ids),           cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_writer),        cmocka_unit_test(test_stream),
+        cmocka_unit_test(test_stream_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
