@@ -126,7 +126,8 @@ struct mc__role {
     /* quota budgets of the current cycle (shard.c Q1-Q3) */
     _Atomic int64_t consumed[MC_ENGINE_MAX_DIMS];
     _Atomic int64_t unsat[MC_ENGINE_MAX_DIMS]; /* groot roles: guarantee not yet met */
-    uint64_t stamp;                            /* agent visit that already offered to it */
+    _Atomic uint32_t gmet; /* stage 1 counted its guarantee met (shard.c Q4, a hint) */
+    uint64_t stamp;        /* agent visit that already offered to it */
 };
 
 struct mc__fwrole {
@@ -295,8 +296,9 @@ struct mc_engine {
     _Atomic uint32_t cycle_seq;
     _Atomic uint32_t stop;
     uint64_t now;
-    bool quota_stage; /* some role with a guarantee has frameworks: run stage 1 */
-    bool guarantees;  /* some role has a guarantee: headroom applies (shard.c Q2) */
+    bool quota_stage;        /* some role with a guarantee has frameworks: run stage 1 */
+    bool guarantees;         /* some role has a guarantee: headroom applies (shard.c Q2) */
+    _Atomic uint32_t nunmet; /* roles stage 1 may still serve (shard.c Q4, a hint) */
     _Atomic int64_t surplus[MC_ENGINE_MAX_DIMS]; /* headroom beyond unmet guarantees (Q2) */
 
     struct mc_cycle_stats last_stats;

@@ -332,6 +332,13 @@ static bool mc__guarantee_met(const mc_engine_t *e, struct mc__role *r)
     return true;
 }
 
+/* Whether stage 1 may still give @r something: it has a guarantee not yet
+ * met and frameworks that are not suppressed. */
+static bool mc__stage1_open(const mc_engine_t *e, struct mc__role *r)
+{
+    return r->guarantee.n && r->nactive && !mc__guarantee_met(e, r);
+}
+
 /* An item of an agent's free vector may go to role @arg when it is unreserved
  * or reserved for the role or one of its ancestors (Mesos allocatableTo). */
 static bool mc__allocatable_to(const struct mc_res_item *it, void *arg)
@@ -576,6 +583,43 @@ static void mc__quota_prepare(mc_engine_t *e)
     }
     for (uint32_t d = 0; d < MC_ENGINE_MAX_DIMS; d++)
         atomic_store_explicit(&e->surplus[d], available[d] - required[d], MC__RELAXED);
+    uint32_t open = 0;
+    for (uint32_t i = 0; i < e->nroles; i++) {
+        struct mc__role *r = e->roles[i];
+        bool o = mc__stage1_open(e, r);
+        atomic_store_explicit(&r->gmet, !o, MC__RELAXED);
+        open += o;
+    }
+    atomic_store_explicit(&e->nunmet, open, MC__RELAXED); /* Q4 */
+}
+
+/* Q4: once a committed stage-1 offer meets @r's guarantee, @r is counted out
+ * of the roles stage 1 may still serve. */
+static void mc__note_met(mc_engine_t *e, struct mc__role *r)
+{
+    if (!atomic_load_explicit(&r->gmet, MC__RELAXED) && mc__guarantee_met(e, r) &&
+        !atomic_exchange_explicit(&r->gmet, 1, MC__RELAXED))
+        atomic_fetch_sub_explicit(&e->nunmet, 1, MC__RELAXED);
+}
+
+/* Q4: true when stage 1 has nothing left to give: the count says so and a
+ * pass over the roles confirms it. The count is a hint: a guarantee it
+ * counted as met may have included another shard's reservation that was
+ * then given back (Q3); the pass counts such a role in again. */
+static bool mc__stage1_done(mc_engine_t *e)
+{
+    if (atomic_load_explicit(&e->nunmet, MC__RELAXED))
+        return false;
+    bool done = true;
+    for (uint32_t i = 0; i < e->nroles; i++) {
+        struct mc__role *r = e->roles[i];
+        if (mc__stage1_open(e, r)) {
+            done = false;
+            if (atomic_exchange_explicit(&r->gmet, 0, MC__RELAXED))
+                atomic_fetch_add_explicit(&e->nunmet, 1, MC__RELAXED);
+        }
+    }
+    return done;
 }
 
 /* ---- one shard's work ----------------------------------------------------------------------- */
@@ -829,6 +873,8 @@ restart:
                 continue;
             }
             mc__apply(sh, a, fr, off, &p);
+            if (stage1)
+                mc__note_met(e, r);
             sh->st.offers++;
             v->stamp = visit;
             if (!(avail = mc__avail(a, r, &buf))) {
@@ -876,7 +922,7 @@ static void mc__shard_run(struct mc__shard *sh)
         n = 0; /* no role can take anything from these agents this cycle */
     mc__shuffle(sh, n);
     if (e->quota_stage) {
-        for (uint32_t i = 0; i < n && sh->rc == MC_OK; i++)
+        for (uint32_t i = 0; i < n && sh->rc == MC_OK && !mc__stage1_done(e); i++)
             if (e->agents[sh->cand[i]]->free.n)
                 sh->rc = mc__visit(sh, e->agents[sh->cand[i]], true);
         mc__shuffle(sh, n);

@@ -443,6 +443,34 @@ static void test_all_filtered_agents_come_back(void **state)
     h_fini(&h);
 }
 
+/* Stage 1 serves guarantees before anything else, and stops once every one
+ * is met (shard.c Q4) without skipping a role still short. */
+static void test_stage1_serves_guarantees_first(void **state)
+{
+    struct harness h;
+    h_init(&h, 0);
+    mc_res_t g = MC_RES_INIT;
+    mc_test_res(&g, "cpus:2");
+    assert_int_equal(mc_engine_role_set(h.e, "y", 1, &g, NULL), MC_OK);
+    assert_int_equal(mc_engine_role_set(h.e, "z", 1, &g, NULL), MC_OK);
+    for (int i = 0; i < 4; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "a%d", i);
+        h_agent(&h, id, "cpus:2;mem:1024");
+    }
+    h_fw(&h, "A", "a"); /* no guarantee, first by name */
+    h_fw(&h, "Y", "y");
+    h_fw(&h, "Z", "z");
+    assert_int_equal(h_allocate(&h), 4);
+    /* the guarantees first (their order is DRF's), then the rest */
+    assert_true(h.offers[0][0] == 'Y' || h.offers[0][0] == 'Z');
+    assert_true(h.offers[1][0] == 'Y' || h.offers[1][0] == 'Z');
+    assert_true(h.offers[0][0] != h.offers[1][0]);
+    assert_true(h.offers[2][0] == 'A');
+    mc_res_fini(&g);
+    h_fini(&h);
+}
+
 static void test_tick_coalesces_events_and_honours_interval(void **state)
 {
     struct harness h;
@@ -769,6 +797,7 @@ int main(void)
         cmocka_unit_test(test_refuse_filter_durations),
         cmocka_unit_test(test_blocked_agents_come_back),
         cmocka_unit_test(test_all_filtered_agents_come_back),
+        cmocka_unit_test(test_stage1_serves_guarantees_first),
         cmocka_unit_test(test_tick_coalesces_events_and_honours_interval),
         cmocka_unit_test(test_offer_timeout_rescinds),
         cmocka_unit_test(test_agent_remove_rescinds_and_deactivate),
