@@ -286,6 +286,31 @@ static bool mc__min_ok(const mc_engine_t *e, const struct mc__fw *f, const mc_re
  * free quantities of the shard's agents. Free vectors only shrink during a
  * cycle, so a role left out cannot become possible before the next one, and
  * leaving it out changes no decision. Returns MC_ENOMEM or 0. */
+/* The largest quantity, by dimension, that any alternative of any active
+ * framework's minimum offer asks for (the default's where none is set). */
+static void mc__min_caps(const mc_engine_t *e, int64_t *cap)
+{
+    for (uint32_t s = 0; s < e->nfws_slots; s++) {
+        const struct mc__fw *f = e->fws[s];
+        if (!f)
+            continue;
+        if (!f->nmin) {
+            uint8_t c = e->dim_of[MC_SYM_CPUS], m = e->dim_of[MC_SYM_MEM];
+            if (c != 0xff && cap[c] < 10)
+                cap[c] = 10;
+            if (m != 0xff && cap[m] < 32000)
+                cap[m] = 32000;
+            continue;
+        }
+        for (size_t i = 0; i < f->nmin; i++)
+            for (uint32_t k = 0; k < f->min[i].n; k++) {
+                uint8_t d = e->dim_of[f->min[i].items[k].name];
+                if (d != 0xff && cap[d] < f->min[i].items[k].v.milli)
+                    cap[d] = f->min[i].items[k].v.milli;
+            }
+    }
+}
+
 static int mc__roles_possible(struct mc__shard *sh, uint32_t ncand)
 {
     mc_engine_t *e = sh->e;
@@ -293,15 +318,25 @@ static int mc__roles_possible(struct mc__shard *sh, uint32_t ncand)
     if (mc__grow(&sh->role_ok, &sh->caproles, e->nroles + 1, sizeof(*sh->role_ok)) ||
         mc__grow(&sh->ok_subtree, &sh->capsubtree, e->nroles + 1, sizeof(*sh->ok_subtree)))
         return MC_ENOMEM;
-    int64_t maxq[MC_ENGINE_MAX_DIMS] = {0};
-    for (uint32_t i = 0; i < ncand; i++) {
+    /* the most any framework's minimum asks for, by dimension: once the
+     * largest free quantities reach it, no further agent changes an answer */
+    int64_t cap[MC_ENGINE_MAX_DIMS] = {0}, maxq[MC_ENGINE_MAX_DIMS] = {0};
+    mc__min_caps(e, cap);
+    uint32_t short_dims = 0;
+    for (uint32_t d = 0; d < e->ndims; d++)
+        short_dims += cap[d] > 0;
+    for (uint32_t i = 0; i < ncand && short_dims; i++) {
         const mc_res_t *fr = &e->agents[sh->cand[i]]->free;
         int64_t q[MC_ENGINE_MAX_DIMS] = {0};
         for (uint32_t k = 0; k < fr->n; k++)
             if (fr->items[k].kind == MC_RES_SCALAR)
                 q[e->dim_of[fr->items[k].name]] += fr->items[k].v.milli;
-        for (uint32_t d = 0; d < e->ndims; d++)
-            maxq[d] = q[d] > maxq[d] ? q[d] : maxq[d];
+        for (uint32_t d = 0; d < e->ndims; d++) {
+            if (q[d] <= maxq[d])
+                continue;
+            short_dims -= maxq[d] < cap[d] && q[d] >= cap[d];
+            maxq[d] = q[d];
+        }
     }
     memset(sh->ok_subtree, 0, e->nroles * sizeof(*sh->ok_subtree));
     sh->nok = 0;
