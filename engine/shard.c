@@ -311,6 +311,8 @@ static void mc__min_caps(const mc_engine_t *e, int64_t *cap)
     }
 }
 
+#define MC__PREFETCH 8 /* agent records asked for ahead of the visit loop */
+
 static int mc__roles_possible(struct mc__shard *sh, uint32_t ncand)
 {
     mc_engine_t *e = sh->e;
@@ -963,6 +965,15 @@ static void mc__shard_run(struct mc__shard *sh)
         mc__shuffle(sh, n);
     }
     for (uint32_t i = 0; i < n && sh->rc == MC_OK; i++) {
+        /* the order is random, so every agent record is a cache miss: ask
+         * for the ones a few visits ahead while this one is visited */
+        if (i + MC__PREFETCH < n)
+            __builtin_prefetch(e->agents[sh->cand[i + MC__PREFETCH]]);
+        if (i + MC__PREFETCH / 2 < n) { /* its record has arrived by now */
+            const struct mc__agent *b = e->agents[sh->cand[i + MC__PREFETCH / 2]];
+            __builtin_prefetch(b->free.items);
+            __builtin_prefetch(b->holds);
+        }
         struct mc__agent *a = e->agents[sh->cand[i]];
         if (a->free.n && !mc__blocked(e, a))
             sh->rc = mc__visit(sh, a, false);
