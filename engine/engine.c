@@ -25,6 +25,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -1027,6 +1028,10 @@ static int mc__idptr_cmp(const void *a, const void *b)
 {
     return strcmp(**(char *const *const *)a, **(char *const *const *)b);
 }
+
+_Static_assert(offsetof(struct mc__agent, id) == 0, "mc__sorted reads the id first");
+_Static_assert(offsetof(struct mc__fw, id) == 0, "mc__sorted reads the id first");
+_Static_assert(offsetof(struct mc__agent, active) < 64, "the hot fields fit one prefetch");
 
 /* Fills @out with the live objects of @arr (whose first field is the id
  * pointer) sorted by id. Returns the count, or -1 on MC_ENOMEM. */

@@ -175,21 +175,26 @@ struct mc__filter {
 };
 
 struct mc__agent {
-    char *id;
-    char *attrs;
-    uint32_t idx;
-    uint32_t shard, spos; /* owning shard, index in its agent list */
-    bool active;
-    mc_res_t total, free;
-    struct mc__hold *holds;
-    uint32_t nholds, capholds;
-    struct mc__filter *filters;
-    uint32_t nfilters, capfilters;
-    struct mc__shres *last_refused; /* the newest refused vector, to share */
+    char *id; /* first: engine.c's queries sort records by it */
+    /* what every cycle reads for every agent, within the first 64 bytes (the
+     * agent loops prefetch them, shard.c) */
+    mc_res_t free;
     /* Blocked-agent cache (shard.c B1): the last visit found nothing it could
      * offer, and that stays true while the free vector (free_ver), the
      * candidates (e->blocked_gen) and the clock (< blocked_until) do. */
     uint64_t free_ver, blocked_ver, blocked_gen, blocked_until;
+    uint32_t nholds;
+    bool active;
+
+    struct mc__hold *holds;
+    uint32_t capholds;
+    char *attrs;
+    uint32_t idx;
+    uint32_t shard, spos; /* owning shard, index in its agent list */
+    mc_res_t total;
+    struct mc__filter *filters;
+    uint32_t nfilters, capfilters;
+    struct mc__shres *last_refused; /* the newest refused vector, to share */
     /* All-filtered summary (shard.c F1), kept by every function that adds
      * or removes a filter: the (framework, role) pairs not suppressed that
      * have a filter here, a lower bound of the filters' expiry, and the

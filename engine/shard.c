@@ -311,7 +311,15 @@ static void mc__min_caps(const mc_engine_t *e, int64_t *cap)
     }
 }
 
-#define MC__PREFETCH 8 /* agent records asked for ahead of the visit loop */
+#define MC__PREFETCH 8 /* agent records asked for ahead of the agent loops */
+
+/* The first 64 bytes of an agent record (its hot fields), wherever they
+ * fall across cache lines. */
+static inline void mc__prefetch_agent(const struct mc__agent *a)
+{
+    __builtin_prefetch(a);
+    __builtin_prefetch((const char *)a + 63);
+}
 
 static int mc__roles_possible(struct mc__shard *sh, uint32_t ncand)
 {
@@ -949,9 +957,12 @@ static void mc__shard_run(struct mc__shard *sh)
     if (e->nshards > 1 || e->views_stale)
         mc__views_refresh(e, sh->id); /* drf.c V2 */
     uint32_t n = 0;
-    for (uint32_t i = 0; i < sh->nagents; i++)
+    for (uint32_t i = 0; i < sh->nagents; i++) {
+        if (i + MC__PREFETCH < sh->nagents)
+            mc__prefetch_agent(e->agents[sh->agents[i + MC__PREFETCH]]);
         if (e->agents[sh->agents[i]]->active)
             sh->cand[n++] = sh->agents[i];
+    }
     sh->st.agents = n;
     if ((sh->rc = mc__roles_possible(sh, n)))
         return;
@@ -968,7 +979,7 @@ static void mc__shard_run(struct mc__shard *sh)
         /* the order is random, so every agent record is a cache miss: ask
          * for the ones a few visits ahead while this one is visited */
         if (i + MC__PREFETCH < n)
-            __builtin_prefetch(e->agents[sh->cand[i + MC__PREFETCH]]);
+            mc__prefetch_agent(e->agents[sh->cand[i + MC__PREFETCH]]);
         if (i + MC__PREFETCH / 2 < n) { /* its record has arrived by now */
             const struct mc__agent *b = e->agents[sh->cand[i + MC__PREFETCH / 2]];
             __builtin_prefetch(b->free.items);
