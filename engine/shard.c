@@ -1108,15 +1108,30 @@ static int mc__publish(mc_engine_t *e)
     int rc = MC_OK;
     struct mc__decision **all = n ? malloc(n * sizeof(*all)) : NULL;
     struct mc_offer *batch = n ? malloc(n * sizeof(*batch)) : NULL;
-    if (n && (!all || !batch))
+    uint32_t *start = n ? calloc((size_t)e->nfws_slots + 1, sizeof(*start)) : NULL;
+    if (n && (!all || !batch || !start))
         rc = MC_ENOMEM;
     if (rc == MC_OK && n && e->cfg.on_offers) {
-        uint64_t k = 0;
+        /* grouped by framework with a counting sort, O(offers + frameworks):
+         * stable, so each group keeps the order of the chunks, which is
+         * decision order when one shard decided */
         for (uint32_t i = 0; i < e->nchunks; i++)
             for (uint32_t j = 0; j < e->chunks[i]->n; j++)
-                all[k++] = &e->chunks[i]->d[j];
-        if (n > 1) /* seq counts per shard: with S > 1, a framework's batch is in shard order */
-            qsort(all, n, sizeof(*all), mc__dec_cmp);
+                start[e->chunks[i]->d[j].fw + 1]++;
+        for (uint32_t f = 0; f < e->nfws_slots; f++)
+            start[f + 1] += start[f];
+        for (uint32_t i = 0; i < e->nchunks; i++)
+            for (uint32_t j = 0; j < e->chunks[i]->n; j++)
+                all[start[e->chunks[i]->d[j].fw]++] = &e->chunks[i]->d[j];
+        if (e->nshards > 1) /* seq counts per shard: interleave the shards' decisions */
+            for (uint64_t i = 0; i < n;) {
+                uint64_t j = i;
+                while (j < n && all[j]->fw == all[i]->fw)
+                    j++;
+                if (j - i > 1)
+                    qsort(all + i, j - i, sizeof(*all), mc__dec_cmp);
+                i = j;
+            }
         for (uint64_t i = 0; i < n;) {
             uint64_t j = i;
             for (; j < n && all[j]->fw == all[i]->fw; j++)
@@ -1131,6 +1146,7 @@ static int mc__publish(mc_engine_t *e)
     }
     free(all);
     free(batch);
+    free(start);
     for (uint32_t i = 0; i < e->nchunks; i++) {
         for (uint32_t j = 0; j < e->chunks[i]->n; j++)
             if (!e->chunks[i]->d[j].borrowed)
