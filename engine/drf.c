@@ -514,6 +514,25 @@ int mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const i
     struct mc__client *c = v->c;
     int64_t alloc[MC_ENGINE_MAX_DIMS];
     uint64_t count, s;
+    if (e->nshards == 1) {
+        /* C1 with one shard: it is the only writer and nobody reads while the
+         * cycle runs, so the view key is current and the updates need no
+         * locked instructions; seq still moves by two, so the protocol's
+         * invariant (even when quiescent) holds for the next reader */
+        mc__client_load(e, c, alloc);
+        count = atomic_load_explicit(&c->count, MC__RELAXED);
+        if (mc__vent_rekey(v, mc__share_of(e, alloc, c->weight), count))
+            return 1; /* kept for symmetry with C2: cannot happen with one writer */
+        s = atomic_load_explicit(&c->seq, MC__RELAXED);
+        atomic_store_explicit(&c->seq, s + 1, MC__RELAXED);
+        for (uint32_t d = 0; d < e->ndims; d++)
+            if (q[d])
+                atomic_store_explicit(&c->alloc[d], alloc[d] += q[d], MC__RELAXED);
+        atomic_store_explicit(&c->count, count + 1, MC__RELAXED);
+        atomic_store_explicit(&c->seq, s + 2, memory_order_release);
+        mc__vent_rekey(v, mc__share_of(e, alloc, c->weight), count + 1);
+        goto roles;
+    }
     for (;;) {
         s = mc__client_read(e, c, alloc, &count);
         if (mc__vent_rekey(v, mc__share_of(e, alloc, c->weight), count))
@@ -533,6 +552,7 @@ int mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const i
         alloc[d] += q[d];
     mc__vent_rekey(v, mc__share_of(e, alloc, c->weight), count + 1);
 
+roles:;
     /* the role clients, with their staleness measured (C3) */
     struct mc__fwrole *fr = c->owner;
     struct mc__client *chain[MC_ID_MAX_LEN / 2 + 2]; /* depth <= 128 */
