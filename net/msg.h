@@ -226,17 +226,14 @@ enum mc_numa_policy { MC_NUMA_NONE, MC_NUMA_PACK, MC_NUMA_SPREAD };
 #define MC_WIRE_REC_UPDATE(F) F(UPDATE, 1, STATUS, MSG, REQ, 0, 0, 0, STATUS)
 
 /* Every record: R(NAME). Nested records first. */
+/* clang-format off */
 #define MC_WIRE_RECORDS(R)                                                                         \
-    R(RESOURCE)                                                                                    \
-    R(ATTRIBUTE)                                                                                   \
-    R(NUMA_NODE)                                                                                   \
-    R(ENV)                                                                                         \
-    R(TASK)                                                                                        \
-    R(STATUS) R(RUNNING) R(OFFER) R(TASKREF) R(HELLO) R(ERROR) R(PING) R(PONG) R(AGENT_REGISTER)   \
-        R(AGENT_REREGISTER) R(AGENT_REGISTERED) R(AGENT_UPDATE) R(AGENT_STATUS) R(AGENT_ACK)       \
-            R(AGENT_LAUNCH) R(AGENT_KILL) R(AGENT_SHUTDOWN) R(SUBSCRIBE) R(SUBSCRIBED) R(OFFERS)   \
-                R(ACCEPT) R(DECLINE) R(SUPPRESS) R(REVIVE) R(KILL) R(ACKNOWLEDGE) R(RECONCILE)     \
-                    R(TEARDOWN) R(RESCIND) R(UPDATE)
+    R(RESOURCE) R(ATTRIBUTE) R(NUMA_NODE) R(ENV) R(TASK) R(STATUS) R(RUNNING) R(OFFER)             \
+    R(TASKREF) R(HELLO) R(ERROR) R(PING) R(PONG) R(AGENT_REGISTER) R(AGENT_REREGISTER)             \
+    R(AGENT_REGISTERED) R(AGENT_UPDATE) R(AGENT_STATUS) R(AGENT_ACK) R(AGENT_LAUNCH)               \
+    R(AGENT_KILL) R(AGENT_SHUTDOWN) R(SUBSCRIBE) R(SUBSCRIBED) R(OFFERS) R(ACCEPT) R(DECLINE)      \
+    R(SUPPRESS) R(REVIVE) R(KILL) R(ACKNOWLEDGE) R(RECONCILE) R(TEARDOWN) R(RESCIND) R(UPDATE)
+/* clang-format on */
 
 /* Message types: T(CODE, NAME, DIRECTION, FAMILY). The body of type NAME is
  * record NAME. DIRECTION says who may receive it (MC_TO_* bits). */

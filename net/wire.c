@@ -354,7 +354,7 @@ static int fail(struct vctx *c, int code, const uint8_t *at, const struct mc_wir
 }
 
 static int check_value(struct vctx *c, const struct mc_wire_field *f, uint64_t u, const uint8_t *v,
-                       uint32_t vlen, unsigned depth)
+                       uint32_t vlen)
 {
     switch (f->kind) {
     case MC_WK_U64:
@@ -389,9 +389,6 @@ static int check_value(struct vctx *c, const struct mc_wire_field *f, uint64_t u
     }
     return MC_EFIELD;
 }
-
-static int validate(struct vctx *c, const struct mc_wire_schema *s, const uint8_t *p, uint32_t len,
-                    unsigned depth);
 
 /* One pass over a record: every field's bounds, wire type, count and value;
  * then required fields and groups. */
@@ -442,7 +439,7 @@ static int validate(struct vctx *c, const struct mc_wire_schema *s, const uint8_
         if (f->kind == MC_WK_MSG) {
             if ((rc = validate(c, f->sub, v, vlen, depth + 1)))
                 return rc;
-        } else if ((rc = check_value(c, f, u, v, vlen, depth))) {
+        } else if ((rc = check_value(c, f, u, v, vlen))) {
             return fail(c, rc, at, s, (unsigned)num);
         }
     }
@@ -546,8 +543,6 @@ bool mc_wire_next(mc_wire_iter_t *it, mc_wire_val_t *v)
         }
         if ((key >> 1) == it->num) {
             *v = (mc_wire_val_t){.u = u, .p = p, .len = n};
-            if (p) /* RANGES: the count; harmless for other kinds */
-                v->u = n;
             return true;
         }
     }

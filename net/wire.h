@@ -116,9 +116,11 @@ int mc_wire_decode_body(uint16_t type, const uint8_t *p, size_t len, const mc_wi
 
 /* ---- reading a validated record ---------------------------------------- */
 
+/* One value: a number (kinds below MC_WK_STR: u), or bytes in the frame (p,
+ * len; for those kinds u is the length too). Strings are not NUL-terminated. */
 typedef struct mc_wire_val {
-    uint64_t u;       /* numbers, and the count of a RANGES value */
-    const uint8_t *p; /* STR, ID, ROLE, UUID, RANGES, MSG bytes */
+    uint64_t u;
+    const uint8_t *p;
     uint32_t len;
 } mc_wire_val_t;
 
@@ -229,8 +231,10 @@ typedef struct mc_wire_stream {
 
 int mc_wire_stream_init(mc_wire_stream_t *s, const mc_wire_limits_t *lim, unsigned accept);
 void mc_wire_stream_fini(mc_wire_stream_t *s);
-/* Room for at least one more byte; returns its size (0 and MC_ENOMEM in
- * s->err when the buffer cannot grow) and sets *p. */
+/* Room for at least one more byte: returns its size and sets *p. Returns 0
+ * when the stream has failed (s->err, MC_ENOMEM if the buffer could not
+ * grow), or when the buffer is full of whole frames not yet read: call
+ * mc_wire_stream_next() until it returns 0 before asking for room. */
 size_t mc_wire_stream_space(mc_wire_stream_t *s, uint8_t **p);
 void mc_wire_stream_commit(mc_wire_stream_t *s, size_t n);
 /* Next whole frame: 1 with *msg, 0 when more bytes are needed, or a negative
