@@ -1,5 +1,6 @@
 /* fuzz/fuzz_wire_stream.c: the stream reassembler. The first two input bytes
- * seed the sizes of the reads, the rest is the byte stream. Property: fed in
+ * seed the sizes of the reads, the third the buffer's initial size, the rest
+ * is the byte stream. Property: fed in
  * any pieces, the stream yields exactly the frames (and the same first fatal
  * error) that decoding the whole buffer frame by frame yields, and never
  * grows its buffer past the frame limit. */
@@ -13,13 +14,16 @@ struct seen {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 2)
+    if (size < 3)
         return 0;
     uint32_t rng = (uint32_t)data[0] << 8 | data[1];
-    data += 2;
-    size -= 2;
+    /* a buffer of 64 to 1,084 bytes at first, so that inputs the fuzzer can
+     * write fill it: compaction and growth up to the frame limit run */
+    size_t initial = MC_WIRE_FRAME_MIN + (size_t)data[2] * 4;
+    data += 3;
+    size -= 3;
     mc_wire_limits_t lim = fuzz_lim;
-    lim.max_frame = 4096; /* frames the fuzzer can complete; growth: tests/net */
+    lim.max_frame = 4096;
 
     /* reference: whole-buffer decoding */
     enum { MAXF = 4096 };
@@ -45,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
 
     mc_wire_stream_t s;
-    CHECK(mc_wire_stream_init(&s, &lim, MC_TO_MASTER) == MC_OK);
+    CHECK(mc_wire_stream_init_sized(&s, &lim, MC_TO_MASTER, initial) == MC_OK);
     size_t got = 0, fed = 0;
     int end = 0;
     while (!end) {

@@ -1,7 +1,7 @@
 /* net/stream.c: reassembles frames from a byte stream, in place.
  *
- * The buffer holds unread bytes in [head, tail). It starts at
- * MC_STREAM_INITIAL bytes and grows only when a header that already passed
+ * The buffer holds unread bytes in [head, tail). It starts at its initial
+ * size (64 KiB unless the caller asks otherwise) and grows only when a header that already passed
  * mc_wire_header_decode (so its size is within lim.max_frame) announces a
  * frame larger than the buffer: a peer cannot make us allocate more than
  * max_frame, and cannot make us allocate at all without a valid header. When
@@ -12,14 +12,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MC_STREAM_INITIAL 65536u
-
 int mc_wire_stream_init(mc_wire_stream_t *s, const mc_wire_limits_t *lim, unsigned accept)
 {
+    return mc_wire_stream_init_sized(s, lim, accept, MC_WIRE_STREAM_INITIAL);
+}
+
+int mc_wire_stream_init_sized(mc_wire_stream_t *s, const mc_wire_limits_t *lim, unsigned accept,
+                              size_t initial)
+{
     *s = (mc_wire_stream_t){.lim = *lim, .accept = accept};
-    if (!mc_wire_limits_valid(lim))
+    if (!mc_wire_limits_valid(lim) || initial < MC_WIRE_FRAME_MIN)
         return MC_EINVAL;
-    s->cap = lim->max_frame < MC_STREAM_INITIAL ? lim->max_frame : MC_STREAM_INITIAL;
+    s->initial = lim->max_frame < initial ? lim->max_frame : initial;
+    s->cap = s->initial;
     s->buf = malloc(s->cap);
     return s->buf ? MC_OK : MC_ENOMEM;
 }
@@ -44,11 +49,10 @@ size_t mc_wire_stream_space(mc_wire_stream_t *s, uint8_t **p)
 {
     if (s->err || !s->buf)
         return 0;
-    size_t initial = s->lim.max_frame < MC_STREAM_INITIAL ? s->lim.max_frame : MC_STREAM_INITIAL;
     if (s->head == s->tail) {
         s->head = s->tail = 0;
-        if (s->cap > initial)
-            resize(s, initial); /* on failure keep the larger buffer */
+        if (s->cap > s->initial)
+            resize(s, s->initial); /* on failure keep the larger buffer */
     }
     if (s->tail == s->cap && s->head) {
         memmove(s->buf, s->buf + s->head, s->tail - s->head);
@@ -57,7 +61,7 @@ size_t mc_wire_stream_space(mc_wire_stream_t *s, uint8_t **p)
     }
     if (s->tail == s->cap) {
         /* a partial frame fills the buffer: its header is whole (the buffer is
-         * at least MC_WIRE_FRAME_MIN bytes) and was checked, or this fails */
+         * at least MC_WIRE_FRAME_MIN bytes), so its size is known and checked */
         mc_wire_header_t h;
         int rc = mc_wire_header_decode(s->buf, s->tail, &s->lim, &h);
         size_t need = rc > 0 ? MC_WIRE_HEADER_SIZE + (size_t)h.length : 0;

@@ -224,12 +224,21 @@ void mc_wire_spec_markdown(void *f);
 typedef struct mc_wire_stream {
     uint8_t *buf;
     size_t cap, head, tail; /* unread bytes are buf[head, tail) */
+    size_t initial;         /* the size it starts at and shrinks back to */
     mc_wire_limits_t lim;
     unsigned accept;
     int err; /* sticky: the connection is done */
 } mc_wire_stream_t;
 
+#define MC_WIRE_STREAM_INITIAL 65536u
+
+/* A stream whose buffer starts at MC_WIRE_STREAM_INITIAL bytes (or the frame
+ * limit, when smaller). MC_EINVAL for limits mc_wire_limits_valid() refuses. */
 int mc_wire_stream_init(mc_wire_stream_t *s, const mc_wire_limits_t *lim, unsigned accept);
+/* The same with another initial size (at least MC_WIRE_FRAME_MIN): a master
+ * with tens of thousands of connections may start them smaller. */
+int mc_wire_stream_init_sized(mc_wire_stream_t *s, const mc_wire_limits_t *lim, unsigned accept,
+                              size_t initial);
 void mc_wire_stream_fini(mc_wire_stream_t *s);
 /* Room for at least one more byte: returns its size and sets *p. Returns 0
  * when the stream has failed (s->err, MC_ENOMEM if the buffer could not

@@ -814,6 +814,41 @@ static void test_stream(void **state)
     }
 }
 
+/* a stream may start small: it grows for a bigger frame and shrinks back */
+static void test_stream_sized(void **state)
+{
+    mc_wire_stream_t s;
+    assert_int_equal(mc_wire_stream_init_sized(&s, &LIM, MC_TO_ANY, 63), MC_EINVAL);
+    mc_wire_limits_t bad = LIM;
+    bad.max_frame = 10;
+    assert_int_equal(mc_wire_stream_init(&s, &bad, MC_TO_ANY), MC_EINVAL);
+    assert_int_equal(mc_wire_stream_init_sized(&s, &LIM, MC_TO_ANY, 64), MC_OK);
+    static uint8_t data[1 << 16];
+    size_t n = sample_stream(data, sizeof data, 2); /* frames up to a few KB */
+    size_t top = 0, off = 0;
+    unsigned frames = 0;
+    while (off < n) {
+        uint8_t *p;
+        size_t room = mc_wire_stream_space(&s, &p);
+        assert_true(room > 0);
+        size_t k = n - off < 7 ? n - off : 7;
+        k = k < room ? k : room;
+        memcpy(p, data + off, k);
+        mc_wire_stream_commit(&s, k);
+        off += k;
+        top = s.cap > top ? s.cap : top;
+        mc_wire_msg_t m;
+        while (mc_wire_stream_next(&s, &m, NULL) == 1)
+            frames++;
+    }
+    assert_int_equal(frames, 2 * mc_sample_ntypes);
+    assert_true(top > 64);
+    uint8_t *p;
+    assert_true(mc_wire_stream_space(&s, &p) > 0);
+    assert_int_equal(s.cap, 64);
+    mc_wire_stream_fini(&s);
+}
+
 /* a frame bigger than the initial buffer makes it grow to that frame's size
  * and no more; a header asking for more than max_frame is refused before any
  * allocation, and the stream stays failed */
@@ -927,7 +962,7 @@ int main(void)
         cmocka_unit_test(test_nesting),       cmocka_unit_test(test_strings),
         cmocka_unit_test(test_ids),           cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_writer),        cmocka_unit_test(test_stream),
-        cmocka_unit_test(test_stream_limits),
+        cmocka_unit_test(test_stream_limits), cmocka_unit_test(test_stream_sized),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

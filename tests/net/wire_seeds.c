@@ -60,10 +60,12 @@ int main(int argc, char **argv)
         }
         index[f]++;
     }
-    /* the stream target: two seed bytes, then frames; one seed per agent-side
-     * conversation length */
-    uint8_t seed[2] = {0x12, 0x34};
-    put("stream", "all-types", seed, 2, stream, slen);
-    put("stream", "first-frames", seed, 2, stream, slen / 8);
+    /* the stream target: two bytes seed the read sizes, one the initial
+     * buffer size (64 + 4 x byte), then frames */
+    uint8_t seed[3] = {0x12, 0x34, 0xff};
+    put("stream", "all-types", seed, 3, stream, slen);
+    put("stream", "first-frames", seed, 3, stream, slen / 8);
+    seed[2] = 0; /* a 64-byte buffer: compaction and growth */
+    put("stream", "small-buffer", seed, 3, stream, slen / 4);
     return 0;
 }
