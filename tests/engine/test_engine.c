@@ -325,6 +325,15 @@ static int decline_all(struct harness *h)
     return n;
 }
 
+/* One agent a1 (cpus 4, mem 4096), frameworks A and B in role r. */
+static void h_two_fws(struct harness *h)
+{
+    h_init(h, 0);
+    h_agent(h, "a1", "cpus:4;mem:4096");
+    h_fw(h, "A", "r");
+    h_fw(h, "B", "r");
+}
+
 /* An agent on which every (framework, role) has a live filter, all refusing
  * one vector that holds its free resources, is passed over at once (shard.c
  * F1). Anything that breaks one of those conditions brings it back in the
@@ -378,10 +387,7 @@ static void test_all_filtered_agents_come_back(void **state)
     h_fini(&h);
 
     /* refusals that all share one vector, but of an agent that grew since */
-    h_init(&h, 0);
-    h_agent(&h, "a1", "cpus:4;mem:4096");
-    h_fw(&h, "A", "r");
-    h_fw(&h, "B", "r");
+    h_two_fws(&h);
     assert_int_equal(h_allocate(&h), 1);
     assert_string_equal(h.offers[0], "A a1 r cpus:4;mem:4096");
     assert_int_equal(h_accept(&h, "A", "a1", "cpus:1;mem:1024"), MC_OK);
@@ -400,10 +406,7 @@ static void test_all_filtered_agents_come_back(void **state)
     h_fini(&h);
 
     /* suppression: only pairs that are not suppressed count, both ways */
-    h_init(&h, 0);
-    h_agent(&h, "a1", "cpus:4;mem:4096");
-    h_fw(&h, "A", "r");
-    h_fw(&h, "B", "r");
+    h_two_fws(&h);
     assert_int_equal(decline_all(&h), 2);
     h_fw(&h, "C", "r");
     assert_int_equal(mc_engine_suppress(h.e, "C", NULL), MC_OK);
@@ -414,10 +417,7 @@ static void test_all_filtered_agents_come_back(void **state)
     assert_string_equal(h.offers[0], "C a1 r cpus:4;mem:4096");
     h_fini(&h);
 
-    h_init(&h, 0);
-    h_agent(&h, "a1", "cpus:4;mem:4096");
-    h_fw(&h, "A", "r");
-    h_fw(&h, "B", "r");
+    h_two_fws(&h);
     assert_int_equal(decline_all(&h), 2);
     assert_int_equal(mc_engine_suppress(h.e, "A", NULL), MC_OK);
     assert_int_equal(h_allocate(&h), 0);
@@ -427,10 +427,7 @@ static void test_all_filtered_agents_come_back(void **state)
     h_fini(&h);
 
     /* a pair that declines while suppressed is not counted */
-    h_init(&h, 0);
-    h_agent(&h, "a1", "cpus:4;mem:4096");
-    h_fw(&h, "A", "r");
-    h_fw(&h, "B", "r");
+    h_two_fws(&h);
     assert_int_equal(h_allocate(&h), 1);
     assert_string_equal(h.offers[0], "A a1 r cpus:4;mem:4096");
     assert_int_equal(mc_engine_suppress(h.e, "A", NULL), MC_OK);
