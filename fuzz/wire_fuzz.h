@@ -28,7 +28,12 @@ static inline uint64_t walk(const mc_wire_rec_t *r, unsigned depth)
 {
     uint64_t digest = r->len;
     CHECK(depth <= fuzz_lim.max_depth);
-    for (unsigned num = 1; num <= MC_WIRE_MAX_FIELDS + 1; num++) {
+    /* the schema's fields (numbered from 1) and the first number past them;
+     * each is a pass over the record, so no more than that */
+    unsigned last = 1;
+    while (mc_wire_kind(r, last) >= 0)
+        last++;
+    for (unsigned num = 1; num <= last; num++) {
         mc_wire_iter_t it;
         mc_wire_val_t v, first;
         uint32_t n = 0;
@@ -62,7 +67,7 @@ static inline uint64_t walk(const mc_wire_rec_t *r, unsigned depth)
             }
         }
         CHECK(has == (n > 0));
-        CHECK(n == mc_wire_count(r, num));
+        CHECK(r->len > 1024 || n == mc_wire_count(r, num)); /* a third pass: small records */
     }
     return digest;
 }
@@ -96,7 +101,8 @@ static inline void round_trip(const mc_wire_msg_t *m)
 
 /* Decodes @data as the body of one type of a family (the first byte picks
  * which) and checks the results. */
-static inline int fuzz_family(const uint16_t *family, size_t ntypes, const uint8_t *data, size_t size)
+static inline int fuzz_family(const uint16_t *family, size_t ntypes, const uint8_t *data,
+                              size_t size)
 {
     if (size < 1)
         return 0;
