@@ -281,12 +281,7 @@ static bool mc__min_ok(const mc_engine_t *e, const struct mc__fw *f, const mc_re
     return mc__min_ok_q(e, f, q);
 }
 
-/* Marks the roles some active framework of which could take an offer from
- * one of this shard's agents this cycle: a minimum that fits in the largest
- * free quantities of the shard's agents. Free vectors only shrink during a
- * cycle, so a role left out cannot become possible before the next one, and
- * leaving it out changes no decision. Returns MC_ENOMEM or 0. */
-/* The largest quantity, by dimension, that any alternative of any active
+/* The largest quantity, by dimension, that any alternative of any registered
  * framework's minimum offer asks for (the default's where none is set). */
 static void mc__min_caps(const mc_engine_t *e, int64_t *cap)
 {
@@ -321,6 +316,11 @@ static inline void mc__prefetch_agent(const struct mc__agent *a)
     __builtin_prefetch((const char *)a + 63);
 }
 
+/* Marks the roles some active framework of which could take an offer from
+ * one of this shard's agents this cycle: a minimum that fits in the largest
+ * free quantities of the shard's agents. Free vectors only shrink during a
+ * cycle, so a role left out cannot become possible before the next one, and
+ * leaving it out changes no decision. Returns MC_ENOMEM or 0. */
 static int mc__roles_possible(struct mc__shard *sh, uint32_t ncand)
 {
     mc_engine_t *e = sh->e;
