@@ -10,6 +10,7 @@ struct seen {
     uint16_t type;
     uint32_t length;
     uint64_t session;
+    size_t off; /* where the frame starts in the input */
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -34,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mc_wire_msg_t m;
         int rc = mc_wire_decode(data + off, size - off, &lim, MC_TO_MASTER, &m, NULL);
         if (rc == MC_ETYPE) {
-            want[nwant++] = (struct seen){m.hdr.type, UINT32_MAX, m.hdr.session};
+            want[nwant++] = (struct seen){m.hdr.type, UINT32_MAX, m.hdr.session, off};
             off += MC_WIRE_HEADER_SIZE + (size_t)m.hdr.length;
             continue;
         }
@@ -42,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             want_end = rc == MC_EMORE ? 0 : rc;
             break;
         }
-        want[nwant++] = (struct seen){m.hdr.type, m.hdr.length, m.hdr.session};
+        want[nwant++] = (struct seen){m.hdr.type, m.hdr.length, m.hdr.session, off};
         off += (size_t)rc;
     }
     if (nwant == MAXF)
@@ -52,10 +53,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(mc_wire_stream_init_sized(&s, &lim, MC_TO_MASTER, initial) == MC_OK);
     size_t got = 0, fed = 0;
     int end = 0;
+    bool drain = true;
     while (!end) {
         mc_wire_msg_t m;
-        int rc = mc_wire_stream_next(&s, &m, NULL);
+        /* mostly read every whole frame before receiving more; sometimes
+         * receive first, so that the buffer can fill with whole frames */
+        int rc = drain || fed == size ? mc_wire_stream_next(&s, &m, NULL) : 0;
+        drain = true;
         if (rc == 1 || rc == MC_ETYPE) {
+            rng = rng * 1103515245u + 12345u;
+            drain = (rng >> 20) % 4 != 0;
             CHECK(got < nwant && want[got].type == m.hdr.type &&
                   want[got].session == m.hdr.session &&
                   want[got].length == (rc == 1 ? m.hdr.length : UINT32_MAX));
@@ -63,6 +70,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
              * through the accessors is the other targets' work) */
             CHECK(rc != 1 || (m.body.p >= s.buf + MC_WIRE_HEADER_SIZE &&
                               m.body.p + m.body.len <= s.buf + s.cap));
+            /* and it holds the very bytes that were sent (compaction and
+             * growth moved them intact) */
+            CHECK(rc != 1 ||
+                  memcmp(m.body.p, data + want[got].off + MC_WIRE_HEADER_SIZE, m.body.len) == 0);
             got++;
             continue;
         }
@@ -70,11 +81,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             end = rc;
             break;
         }
-        if (fed == size)
+        if (fed == size) /* next() ran: nothing more will come */
             break;
         uint8_t *p;
         size_t room = mc_wire_stream_space(&s, &p);
-        CHECK(room > 0 && s.cap <= lim.max_frame);
+        CHECK(s.cap <= lim.max_frame);
+        if (room == 0) {
+            /* only a buffer full of whole frames asks to be read first */
+            mc_wire_header_t h;
+            CHECK(s.err == 0 && s.tail == s.cap &&
+                  mc_wire_header_decode(s.buf + s.head, s.tail - s.head, &lim, &h) > 0 &&
+                  MC_WIRE_HEADER_SIZE + (size_t)h.length <= s.tail - s.head);
+            continue;
+        }
         rng = rng * 1103515245u + 12345u;
         size_t k = 1 + (rng >> 16) % 97;
         if ((rng >> 8) % 8 == 0)

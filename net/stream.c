@@ -1,11 +1,13 @@
 /* net/stream.c: reassembles frames from a byte stream, in place.
  *
  * The buffer holds unread bytes in [head, tail). It starts at its initial
- * size (64 KiB unless the caller asks otherwise) and grows only when a header that already passed
- * mc_wire_header_decode (so its size is within lim.max_frame) announces a
- * frame larger than the buffer: a peer cannot make us allocate more than
- * max_frame, and cannot make us allocate at all without a valid header. When
- * the buffer drains it shrinks back, so idle connections hold little. */
+ * size (64 KiB unless the caller asks otherwise) and grows only when it is
+ * full of a frame whose header has passed mc_wire_header_decode (so the
+ * frame is within lim.max_frame), and then at most to twice its size: what
+ * it holds stays proportional to the bytes the peer has actually sent, never
+ * more than one frame limit, and nothing grows without a valid header. When
+ * what is unread fits the initial size again it moves to the front and the
+ * buffer shrinks back, so idle connections hold little. */
 #include "net/wire.h"
 #include "engine/status.h"
 
@@ -22,17 +24,19 @@ int mc_wire_stream_init_sized(mc_wire_stream_t *s, const mc_wire_limits_t *lim, 
 {
     *s = (mc_wire_stream_t){.lim = *lim, .accept = accept};
     if (!mc_wire_limits_valid(lim) || initial < MC_WIRE_FRAME_MIN)
-        return MC_EINVAL;
+        return s->err = MC_EINVAL; /* the stream reports it from then on */
     s->initial = lim->max_frame < initial ? lim->max_frame : initial;
     s->cap = s->initial;
     s->buf = malloc(s->cap);
-    return s->buf ? MC_OK : MC_ENOMEM;
+    if (!s->buf)
+        return s->err = MC_ENOMEM;
+    return MC_OK;
 }
 
 void mc_wire_stream_fini(mc_wire_stream_t *s)
 {
     free(s->buf);
-    *s = (mc_wire_stream_t){0};
+    *s = (mc_wire_stream_t){.err = MC_EINVAL}; /* not a stream any more */
 }
 
 static bool resize(mc_wire_stream_t *s, size_t cap)
@@ -47,13 +51,23 @@ static bool resize(mc_wire_stream_t *s, size_t cap)
 
 size_t mc_wire_stream_space(mc_wire_stream_t *s, uint8_t **p)
 {
-    if (s->err || !s->buf)
+    if (s->err)
         return 0;
-    if (s->head == s->tail) {
-        s->head = s->tail = 0;
-        if (s->cap > s->initial)
+    size_t unread = s->tail - s->head;
+    if (s->cap > s->initial && unread <= s->initial) {
+        /* shrink back once what is unread (and the frame it begins, when
+         * its header is there) fits the initial size */
+        mc_wire_header_t h;
+        int rc = mc_wire_header_decode(s->buf + s->head, unread, &s->lim, &h);
+        if (rc == MC_EMORE || (rc > 0 && MC_WIRE_HEADER_SIZE + (size_t)h.length <= s->initial)) {
+            memmove(s->buf, s->buf + s->head, unread);
+            s->head = 0;
+            s->tail = unread;
             resize(s, s->initial); /* on failure keep the larger buffer */
+        }
     }
+    if (s->head == s->tail)
+        s->head = s->tail = 0;
     if (s->tail == s->cap && s->head) {
         memmove(s->buf, s->buf + s->head, s->tail - s->head);
         s->tail -= s->head;
@@ -71,6 +85,8 @@ size_t mc_wire_stream_space(mc_wire_stream_t *s, uint8_t **p)
         }
         if (need <= s->cap) /* whole frames are waiting: read them first */
             return 0;
+        if (need > 2 * s->cap) /* in step with what the peer has sent */
+            need = 2 * s->cap;
         if (!resize(s, need)) {
             s->err = MC_ENOMEM;
             return 0;
@@ -82,7 +98,13 @@ size_t mc_wire_stream_space(mc_wire_stream_t *s, uint8_t **p)
 
 void mc_wire_stream_commit(mc_wire_stream_t *s, size_t n)
 {
-    s->tail += n <= s->cap - s->tail ? n : s->cap - s->tail;
+    if (s->err)
+        return;
+    if (n > s->cap - s->tail) {
+        s->err = MC_EINVAL; /* more than the room given: the stream is lost */
+        return;
+    }
+    s->tail += n;
 }
 
 int mc_wire_stream_next(mc_wire_stream_t *s, mc_wire_msg_t *msg, mc_wire_error_t *err)

@@ -146,7 +146,7 @@ int mc_wire_header_decode(const uint8_t *buf, size_t len, const mc_wire_limits_t
         return MC_EVERSION;
     if (len >= 4 && (buf[3] & ~MC_WIRE_FLAGS_KNOWN))
         return MC_EFIELD;
-    if (len >= 8 && ld16(buf + 6) != 0)
+    if ((len >= 7 && buf[6]) || (len >= 8 && buf[7]))
         return MC_EFIELD;
     if (len >= 12 && (uint64_t)ld32(buf + 8) + MC_WIRE_HEADER_SIZE > lim->max_frame)
         return MC_ELIMIT;
@@ -186,7 +186,7 @@ static inline int varint(const uint8_t *p, uint32_t len, uint32_t *pos, uint64_t
         return MC_OK;
     }
     uint64_t v = 0;
-    for (unsigned shift = 0; shift < 70; shift += 7, i++) {
+    for (unsigned shift = 0;; shift += 7, i++) {
         if (i >= len)
             return MC_ETRUNC;
         uint8_t b = p[i];
@@ -200,8 +200,8 @@ static inline int varint(const uint8_t *p, uint32_t len, uint32_t *pos, uint64_t
             *pos = i + 1;
             return MC_OK;
         }
+        /* a continuation bit at shift 63 means b > 1: refused above */
     }
-    return MC_EVARINT;
 }
 
 static inline unsigned varint_size(uint64_t v)
@@ -267,26 +267,28 @@ static bool utf8_ok(const uint8_t *p, uint32_t n)
     return true;
 }
 
-/* the bytes an ID may hold: A-Z a-z 0-9 - _ . : @ + = */
-static const bool id_chars[256] = {
-    ['a' ... 'z'] = true, ['A' ... 'Z'] = true, ['0' ... '9'] = true, ['-'] = true, ['_'] = true,
-    ['.'] = true,         [':'] = true,         ['@'] = true,         ['+'] = true, ['='] = true,
-};
+/* the bytes an ID may hold: A-Z a-z 0-9 - _ . (the engine's alphabet,
+ * engine.c mc_id_valid, so every ID the wire accepts the engine accepts) */
+static inline bool id_char(uint8_t c)
+{
+    return (uint8_t)(c - 'a') < 26 || (uint8_t)(c - 'A') < 26 || (uint8_t)(c - '0') < 10 ||
+           c == '-' || c == '_' || c == '.';
+}
 
-/* An ID: 1..max bytes of [A-Za-z0-9-_.:@+=], not "." and without "..". */
+/* An ID: 1..max bytes of [A-Za-z0-9-_.], not "." and without "..". */
 static bool id_ok(const uint8_t *p, uint32_t n)
 {
     if (n == 0 || (n == 1 && p[0] == '.'))
         return false;
     for (uint32_t i = 0; i < n; i++) {
-        if (!id_chars[p[i]] || (p[i] == '.' && i + 1 < n && p[i + 1] == '.'))
+        if (!id_char(p[i]) || (p[i] == '.' && i + 1 < n && p[i + 1] == '.'))
             return false;
     }
     return true;
 }
 
-/* A ROLE: "*", or IDs joined by single '/' (no empty segment, no leading or
- * trailing '/'); no segment is "." or contains "..". */
+/* A ROLE: "*", or IDs of at most MC_WIRE_ID_MAX bytes joined by single '/'
+ * (no empty segment, no leading or trailing '/'). */
 static bool role_ok(const uint8_t *p, uint32_t n)
 {
     if (n == 1 && p[0] == '*')
@@ -294,7 +296,7 @@ static bool role_ok(const uint8_t *p, uint32_t n)
     uint32_t start = 0;
     for (uint32_t i = 0; i <= n; i++) {
         if (i == n || p[i] == '/') {
-            if (!id_ok(p + start, i - start))
+            if (i - start > MC_WIRE_ID_MAX || !id_ok(p + start, i - start))
                 return false;
             start = i + 1;
         }
@@ -468,6 +470,11 @@ int mc_wire_decode_body(uint16_t type, const uint8_t *p, size_t len, const mc_wi
 {
     if (err)
         *err = (mc_wire_error_t){.type = type};
+    if (!mc_wire_limits_valid(lim)) {
+        if (err)
+            err->code = MC_EINVAL;
+        return MC_EINVAL;
+    }
     const struct wire_type *t = type_find(type);
     if (!t) {
         if (err)
@@ -492,6 +499,11 @@ int mc_wire_decode(const uint8_t *buf, size_t len, const mc_wire_limits_t *lim, 
 {
     if (err)
         *err = (mc_wire_error_t){0};
+    if (!mc_wire_limits_valid(lim)) { /* so that a frame's size fits the int result */
+        if (err)
+            err->code = MC_EINVAL;
+        return MC_EINVAL;
+    }
     int rc = mc_wire_header_decode(buf, len, lim, &msg->hdr);
     if (rc < 0) {
         if (err)
@@ -524,6 +536,8 @@ int mc_wire_decode(const uint8_t *buf, size_t len, const mc_wire_limits_t *lim, 
 void mc_wire_iter_init(mc_wire_iter_t *it, const mc_wire_rec_t *r, unsigned num)
 {
     *it = (mc_wire_iter_t){.p = r->p, .len = r->len, .pos = 0, .num = num};
+    int kind = mc_wire_kind(r, num);
+    it->kind = kind < 0 ? MC_WK_UNKNOWN : (uint8_t)kind;
 }
 
 bool mc_wire_next(mc_wire_iter_t *it, mc_wire_val_t *v)
@@ -542,11 +556,13 @@ bool mc_wire_next(mc_wire_iter_t *it, mc_wire_val_t *v)
             it->pos += n;
         }
         if ((key >> 1) == it->num) {
-            *v = (mc_wire_val_t){.u = u, .p = p, .len = n};
+            *v = (mc_wire_val_t){
+                .u = u, .p = p, .len = n, .num = (uint8_t)it->num, .kind = it->kind};
             return true;
         }
     }
     it->pos = it->len;
+    *v = (mc_wire_val_t){.kind = MC_WK_UNKNOWN};
     return false;
 }
 
@@ -577,7 +593,10 @@ uint32_t mc_wire_count(const mc_wire_rec_t *r, unsigned num)
 mc_wire_rec_t mc_wire_sub(const mc_wire_rec_t *r, unsigned num, const mc_wire_val_t *v)
 {
     const struct mc_wire_schema *s = r->schema;
-    if (!s || num < 1 || num > s->nfields || s->fields[num - 1].kind != MC_WK_MSG)
+    /* only a MSG value read from field @num of @r itself */
+    if (!s || num < 1 || num > s->nfields || s->fields[num - 1].kind != MC_WK_MSG ||
+        v->num != num || v->kind != MC_WK_MSG || !v->p || v->p < r->p ||
+        v->len > r->len - (uint32_t)(v->p - r->p))
         return (mc_wire_rec_t){0};
     return (mc_wire_rec_t){s->fields[num - 1].sub, v->p, v->len};
 }
@@ -586,7 +605,7 @@ uint32_t mc_wire_ranges_init(mc_wire_ranges_t *it, const mc_wire_val_t *v)
 {
     uint64_t n = 0;
     *it = (mc_wire_ranges_t){.p = v->p, .len = v->len};
-    if (!v->p || varint(it->p, it->len, &it->pos, &n) || n > UINT32_MAX)
+    if (v->kind != MC_WK_RANGES || !v->p || varint(it->p, it->len, &it->pos, &n) || n > UINT32_MAX)
         n = 0;
     it->left = (uint32_t)n;
     return it->left;
@@ -667,8 +686,8 @@ static bool put_key(mc_wire_writer_t *w, unsigned num, unsigned wt)
 
 void mc_wire_begin_frame(mc_wire_writer_t *w, uint16_t type, uint8_t flags, uint64_t session)
 {
-    if (w->frame != SIZE_MAX && !w->err)
-        w->err = MC_EINVAL; /* frames do not nest */
+    if ((w->frame != SIZE_MAX || (flags & ~MC_WIRE_FLAGS_KNOWN)) && !w->err)
+        w->err = MC_EINVAL; /* frames do not nest; reserved flags stay clear */
     if (!room(w, MC_WIRE_HEADER_SIZE))
         return;
     w->frame = w->len;
@@ -720,7 +739,7 @@ void mc_wire_put_ranges(mc_wire_writer_t *w, unsigned num, const uint64_t (*r)[2
 {
     size_t size = varint_size(n);
     for (size_t i = 0; i < n; i++) {
-        if (r[i][1] < r[i][0] || (i && (r[i - 1][1] == UINT64_MAX || r[i][0] < r[i - 1][1] + 2))) {
+        if (r[i][1] < r[i][0] || (i && (r[i][0] <= r[i - 1][1] || r[i][0] - r[i - 1][1] < 2))) {
             if (!w->err)
                 w->err = MC_EINVAL;
             return;
@@ -868,7 +887,7 @@ static void max_text(char *out, size_t n, const struct mc_wire_field *f)
             snprintf(out, n, "len <= %s",
                      f->kind == MC_WK_STR  ? "max_string"
                      : f->kind == MC_WK_ID ? "128"
-                                           : "256");
+                                           : "255");
     } else if (f->max == MC_WIRE_U64_MAX) {
         snprintf(out, n, "any");
     } else if (f->max == (uint64_t)INT64_MAX) {

@@ -32,7 +32,7 @@ extern "C" {
 #define MC_WIRE_FLAG_MORE   0x01u /* more frames of the same batch follow */
 #define MC_WIRE_FLAGS_KNOWN MC_WIRE_FLAG_MORE
 #define MC_WIRE_ID_MAX      128 /* default longest ID */
-#define MC_WIRE_ROLE_MAX    256 /* default longest ROLE */
+#define MC_WIRE_ROLE_MAX    255 /* default longest ROLE (the engine's longest role name) */
 #define MC_WIRE_MAX_FIELDS  16  /* most fields a record may define */
 
 /* Who may receive a message type (MC_WIRE_TYPES' DIRECTION). */
@@ -117,11 +117,15 @@ int mc_wire_decode_body(uint16_t type, const uint8_t *p, size_t len, const mc_wi
 /* ---- reading a validated record ---------------------------------------- */
 
 /* One value: a number (kinds below MC_WK_STR: u), or bytes in the frame (p,
- * len; for those kinds u is the length too). Strings are not NUL-terminated. */
+ * len; for those kinds u is the length too). Strings are not NUL-terminated.
+ * A value remembers its field and kind, so that mc_wire_sub() and
+ * mc_wire_ranges_init() only read what the decoder checked as such. */
 typedef struct mc_wire_val {
     uint64_t u;
     const uint8_t *p;
     uint32_t len;
+    uint8_t num;  /* field number */
+    uint8_t kind; /* enum mc_wire_kind, MC_WK_UNKNOWN for a field the schema lacks */
 } mc_wire_val_t;
 
 /* Value kinds (net/msg.h's KIND column). Numbers come first: a kind below
@@ -138,15 +142,18 @@ enum mc_wire_kind {
     MC_WK_UUID,
     MC_WK_RANGES,
     MC_WK_MSG,
+    MC_WK_UNKNOWN = 0xff,
 };
 /* The kind of field @num of @r's schema, or -1 for a number it does not define. */
 int mc_wire_kind(const mc_wire_rec_t *r, unsigned num);
 
-/* First occurrence of field @num: true with *v, false when absent. */
+/* First occurrence of field @num: true with *v, false when absent (*v is
+ * then an empty value of kind MC_WK_UNKNOWN). */
 bool mc_wire_get(const mc_wire_rec_t *r, unsigned num, mc_wire_val_t *v);
 /* Number of occurrences of field @num. */
 uint32_t mc_wire_count(const mc_wire_rec_t *r, unsigned num);
-/* The record held by MSG field @num's value @v. */
+/* The record held by @v, a value of MSG field @num read from @r; an empty
+ * record (schema NULL) for any other value. */
 mc_wire_rec_t mc_wire_sub(const mc_wire_rec_t *r, unsigned num, const mc_wire_val_t *v);
 
 /* Occurrences of one field, in order. */
@@ -154,6 +161,7 @@ typedef struct mc_wire_iter {
     const uint8_t *p;
     uint32_t len, pos;
     unsigned num;
+    uint8_t kind;
 } mc_wire_iter_t;
 void mc_wire_iter_init(mc_wire_iter_t *it, const mc_wire_rec_t *r, unsigned num);
 bool mc_wire_next(mc_wire_iter_t *it, mc_wire_val_t *v);
@@ -165,16 +173,19 @@ typedef struct mc_wire_ranges {
     uint64_t end;
     bool started;
 } mc_wire_ranges_t;
-/* Returns the number of ranges. */
+/* Returns the number of ranges (0 for a value that is not RANGES). */
 uint32_t mc_wire_ranges_init(mc_wire_ranges_t *it, const mc_wire_val_t *v);
 bool mc_wire_ranges_next(mc_wire_ranges_t *it, uint64_t *begin, uint64_t *end);
 
 /* ---- encoding ------------------------------------------------------------ */
 
 /* Writes frames into a caller buffer. Errors are sticky: once the buffer is
- * full (MC_ELIMIT) or a value is not encodable (MC_EINVAL, MC_ERANGE), later
- * calls do nothing and mc_wire_end_frame() returns the first error. The
- * writer does not check the schema; the receiver does. */
+ * full (MC_ELIMIT), a call is out of place or a value is not encodable
+ * (MC_EINVAL: a field outside a frame, nested frames, reserved flags, field
+ * numbers outside 1..255, unsorted ranges, an unbalanced record) or records
+ * nest deeper than 8 (MC_EDEPTH), later calls do nothing and
+ * mc_wire_end_frame() returns the first error. The writer does not check the
+ * schema; the receiver does. */
 typedef struct mc_wire_writer {
     uint8_t *buf;
     size_t cap, len;
@@ -218,9 +229,11 @@ void mc_wire_spec_markdown(void *f);
 /* Turns a byte stream (one connection) into frames. Bytes are received
  * straight into the stream's buffer (mc_wire_stream_space, then
  * mc_wire_stream_commit), and frames are decoded in place. The buffer starts
- * small and grows only to the size a validated header asks for, never beyond
- * lim.max_frame. A message returned by mc_wire_stream_next() points into the
- * buffer and is valid until the next mc_wire_stream_space() call. */
+ * small and grows, at most doubling each time it is full, towards the size a
+ * validated header asks for, never beyond lim.max_frame; it shrinks back
+ * when what is unread fits its initial size. A message returned by
+ * mc_wire_stream_next() points into the buffer and is valid until the next
+ * mc_wire_stream_space() call. */
 typedef struct mc_wire_stream {
     uint8_t *buf;
     size_t cap, head, tail; /* unread bytes are buf[head, tail) */
@@ -233,7 +246,8 @@ typedef struct mc_wire_stream {
 #define MC_WIRE_STREAM_INITIAL 65536u
 
 /* A stream whose buffer starts at MC_WIRE_STREAM_INITIAL bytes (or the frame
- * limit, when smaller). MC_EINVAL for limits mc_wire_limits_valid() refuses. */
+ * limit, when smaller). MC_EINVAL for limits mc_wire_limits_valid() refuses,
+ * MC_ENOMEM; either way the stream then reports that error from every call. */
 int mc_wire_stream_init(mc_wire_stream_t *s, const mc_wire_limits_t *lim, unsigned accept);
 /* The same with another initial size (at least MC_WIRE_FRAME_MIN): a master
  * with tens of thousands of connections may start them smaller. */
@@ -245,6 +259,8 @@ void mc_wire_stream_fini(mc_wire_stream_t *s);
  * grow), or when the buffer is full of whole frames not yet read: call
  * mc_wire_stream_next() until it returns 0 before asking for room. */
 size_t mc_wire_stream_space(mc_wire_stream_t *s, uint8_t **p);
+/* @n bytes were written at the room space() gave; more than that room is
+ * MC_EINVAL and fails the stream. */
 void mc_wire_stream_commit(mc_wire_stream_t *s, size_t n);
 /* Next whole frame: 1 with *msg, 0 when more bytes are needed, or a negative
  * error after which the stream returns that error forever (the connection is
