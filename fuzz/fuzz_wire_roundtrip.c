@@ -17,6 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rc <= 0)
             break;
         CHECK((size_t)rc <= size - off);
+        CHECK(ref_body(m.hdr.type, m.body.p, m.body.len, &fuzz_lim));
         walk(&m.body, 0);
         round_trip(&m);
         off += (size_t)rc;

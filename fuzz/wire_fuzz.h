@@ -5,6 +5,7 @@
 #define MC_FUZZ_WIRE_FUZZ_H
 
 #include "engine/status.h"
+#include "fuzz/wire_ref.h"
 #include "net/wire.h"
 
 #include <stdint.h>
@@ -110,6 +111,8 @@ static inline int fuzz_family(const uint16_t *family, size_t ntypes, const uint8
     mc_wire_rec_t rec;
     mc_wire_error_t err;
     int rc = mc_wire_decode_body(type, data + 1, size - 1, &fuzz_lim, &rec, &err);
+    /* the decoder and a plain second reading of the spec agree */
+    CHECK((rc == MC_OK) == ref_body(type, data + 1, size - 1, &fuzz_lim));
     if (rc != MC_OK) {
         CHECK(rc < 0 && err.code == rc && err.offset <= size - 1);
         CHECK(mc_err_name(rc)[0] != 'U'); /* a code from the table */

@@ -11,7 +11,12 @@
 static const char *const kind_names[] = {"U64", "BOOL", "ENUM", "QTY",    "MS", "STR",
                                          "ID",  "ROLE", "UUID", "RANGES", "MSG"};
 
-enum wire_card { CARD_OPT, CARD_REQ, CARD_REP, CARD_REP1 };
+enum wire_card {
+    CARD_OPT = MC_WC_OPT,
+    CARD_REQ = MC_WC_REQ,
+    CARD_REP = MC_WC_REP,
+    CARD_REP1 = MC_WC_REP1,
+};
 static const char *const card_names[] = {"OPT", "REQ", "REP", "REP1"};
 
 struct mc_wire_field {
@@ -29,8 +34,7 @@ struct mc_wire_schema {
     const struct mc_wire_field *fields; /* fields[i] has number i + 1 */
 };
 
-#define CARD_OPT_ CARD_OPT
-#define SUB_NONE  NULL
+#define SUB_NONE NULL
 #define MC__FIELD_ROW(rec, num_, name_, kind_, card_, group_, maxcount, max_, sub_)                \
     {.name = #name_,                                                                               \
      .num = num_,                                                                                  \
@@ -625,6 +629,27 @@ bool mc_wire_ranges_next(mc_wire_ranges_t *it, uint64_t *begin, uint64_t *end)
     it->end = *end;
     it->started = true;
     it->left--;
+    return true;
+}
+
+const struct mc_wire_schema *mc_wire_type_schema(uint16_t type)
+{
+    const struct wire_type *t = type_find(type);
+    return t ? t->schema : NULL;
+}
+
+bool mc_wire_field_info(const struct mc_wire_schema *s, unsigned num, mc_wire_field_info_t *out)
+{
+    if (!s || num < 1 || num > s->nfields)
+        return false;
+    const struct mc_wire_field *f = &s->fields[num - 1];
+    *out = (mc_wire_field_info_t){.name = f->name,
+                                  .kind = f->kind,
+                                  .card = f->card,
+                                  .group = f->group,
+                                  .max_count = f->max_count,
+                                  .max = f->max,
+                                  .sub = f->sub};
     return true;
 }
 

@@ -218,6 +218,23 @@ bool mc_wire_rec_equal(const mc_wire_rec_t *a, const mc_wire_rec_t *b);
 
 const char *mc_wire_type_name(uint16_t type); /* NULL for unknown types */
 const char *mc_wire_rec_name(const mc_wire_rec_t *r);
+/* A field of a schema as net/msg.h defines it, for tools that walk messages
+ * generically (transcoders, reference checkers). */
+enum mc_wire_card { MC_WC_OPT, MC_WC_REQ, MC_WC_REP, MC_WC_REP1 };
+typedef struct mc_wire_field_info {
+    const char *name;
+    uint8_t kind;  /* enum mc_wire_kind */
+    uint8_t card;  /* enum mc_wire_card */
+    uint8_t group; /* 1: exactly one field of the group is present */
+    uint32_t max_count;
+    uint64_t max;
+    const struct mc_wire_schema *sub; /* MSG: the record's schema */
+} mc_wire_field_info_t;
+/* The body schema of message type @type, NULL for unknown types. */
+const struct mc_wire_schema *mc_wire_type_schema(uint16_t type);
+/* Field @num of @s: true with *out, false past the schema's fields. */
+bool mc_wire_field_info(const struct mc_wire_schema *s, unsigned num, mc_wire_field_info_t *out);
+
 /* Whether the schema tables are well formed (dense field numbers, sorted
  * type codes); a unit test asserts it. */
 bool mc_wire_schema_ok(void);
