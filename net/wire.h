@@ -241,6 +241,12 @@ bool mc_wire_schema_ok(void);
 /* Writes docs/protocol.md's generated tables to @f (a FILE *). */
 void mc_wire_spec_markdown(void *f);
 
+/* Prints every frame of @buf as text, field by field, to @out (a FILE *):
+ * what `mesocore wire-dump` shows. Unknown types are noted and skipped; the
+ * first frame that does not decode is reported with its reason and place and
+ * ends the dump. Returns MC_OK, or that frame's error (MC_EMORE: cut short). */
+int mc_wire_dump(void *out, const uint8_t *buf, size_t len, const mc_wire_limits_t *lim);
+
 /* ---- stream reassembly --------------------------------------------------- */
 
 /* Turns a byte stream (one connection) into frames. Bytes are received
