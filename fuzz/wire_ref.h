@@ -142,7 +142,7 @@ static inline bool ref_record(const struct mc_wire_schema *s, const uint8_t *p, 
             pos += vlen;
         }
         mc_wire_field_info_t f;
-        if (!mc_wire_field_info(s, (unsigned)num, &f))
+        if (!mc_wire_field_get(s, (unsigned)num, &f))
             continue; /* unknown: skipped */
         if ((f.kind >= MC_WK_STR) != (bool)(key & 1))
             return false;
@@ -194,7 +194,7 @@ static inline bool ref_record(const struct mc_wire_schema *s, const uint8_t *p, 
     }
     unsigned in_group = 0, grouped = 0;
     mc_wire_field_info_t f;
-    for (unsigned num = 1; mc_wire_field_info(s, num, &f); num++) {
+    for (unsigned num = 1; mc_wire_field_get(s, num, &f); num++) {
         if ((f.card == MC_WC_REQ || f.card == MC_WC_REP1) && !count[num])
             return false;
         grouped += f.group != 0;

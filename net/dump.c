@@ -25,7 +25,7 @@ static void dump_bytes(FILE *f, const uint8_t *p, uint32_t n)
 static void dump_rec(FILE *f, const mc_wire_rec_t *r, int indent)
 {
     mc_wire_field_info_t info;
-    for (unsigned num = 1; mc_wire_field_info(r->schema, num, &info); num++) {
+    for (unsigned num = 1; mc_wire_field_get(r->schema, num, &info); num++) {
         mc_wire_iter_t it;
         mc_wire_val_t v;
         mc_wire_iter_init(&it, r, num);

@@ -638,7 +638,7 @@ const struct mc_wire_schema *mc_wire_type_schema(uint16_t type)
     return t ? t->schema : NULL;
 }
 
-bool mc_wire_field_info(const struct mc_wire_schema *s, unsigned num, mc_wire_field_info_t *out)
+bool mc_wire_field_get(const struct mc_wire_schema *s, unsigned num, mc_wire_field_info_t *out)
 {
     if (!s || num < 1 || num > s->nfields)
         return false;

@@ -233,7 +233,7 @@ typedef struct mc_wire_field_info {
 /* The body schema of message type @type, NULL for unknown types. */
 const struct mc_wire_schema *mc_wire_type_schema(uint16_t type);
 /* Field @num of @s: true with *out, false past the schema's fields. */
-bool mc_wire_field_info(const struct mc_wire_schema *s, unsigned num, mc_wire_field_info_t *out);
+bool mc_wire_field_get(const struct mc_wire_schema *s, unsigned num, mc_wire_field_info_t *out);
 
 /* Whether the schema tables are well formed (dense field numbers, sorted
  * type codes); a unit test asserts it. */

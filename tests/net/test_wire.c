@@ -122,12 +122,12 @@ static void test_schema(void **state)
     /* the schema as tools see it */
     const struct mc_wire_schema *offers = mc_wire_type_schema(MC_MSG_OFFERS);
     mc_wire_field_info_t f;
-    assert_true(mc_wire_field_info(offers, MC_OFFERS_OFFERS, &f));
+    assert_true(mc_wire_field_get(offers, MC_OFFERS_OFFERS, &f));
     assert_true(f.kind == MC_WK_MSG && f.card == MC_WC_REP1 && f.sub);
-    assert_true(mc_wire_field_info(f.sub, MC_OFFER_HOSTNAME, &f));
+    assert_true(mc_wire_field_get(f.sub, MC_OFFER_HOSTNAME, &f));
     assert_true(f.kind == MC_WK_STR && f.card == MC_WC_REQ && f.max == 255);
     assert_string_equal(f.name, "HOSTNAME");
-    assert_false(mc_wire_field_info(offers, 2, &f));
+    assert_false(mc_wire_field_get(offers, 2, &f));
     assert_null(mc_wire_type_schema(0x7777));
 }
 
