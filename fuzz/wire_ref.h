@@ -1,7 +1,7 @@
 /* fuzz/wire_ref.h: a second, deliberately plain reading of docs/protocol.md
  * section 2 (bodies), for differential fuzzing: the decoder in net/wire.c
  * and this reference must accept and refuse exactly the same bodies. It
- * shares only the schema (mc_wire_field_info) with the decoder: its varints,
+ * shares only the schema (mc_wire_field_get) with the decoder: its varints,
  * strings, identifiers, roles and ranges are decoded afresh, with 128-bit
  * arithmetic instead of overflow checks, code points instead of byte
  * ranges, and a split on '/' instead of a scan. Slow and simple on purpose.
