@@ -53,11 +53,14 @@ static inline uint64_t walk(const mc_wire_rec_t *r, unsigned depth)
                     CHECK(sub.schema && sub.p == v.p && sub.len == v.len);
                     digest ^= walk(&sub, depth + 1);
                 } else if (kind == MC_WK_RANGES) {
+                    mc_wire_field_info_t fi;
+                    CHECK(mc_wire_field_get(r->schema, num, &fi));
+                    uint64_t max = fi.max ? fi.max : MC_WIRE_RANGE_MAX;
                     mc_wire_ranges_t rr;
                     uint32_t declared = mc_wire_ranges_init(&rr, &v), seen = 0;
                     uint64_t b, e, prev = 0;
                     while (mc_wire_ranges_next(&rr, &b, &e)) {
-                        CHECK(b <= e && e <= MC_WIRE_RANGE_MAX);
+                        CHECK(b <= e && e <= max);
                         CHECK(seen == 0 || b >= prev + 2);
                         prev = e;
                         seen++;
