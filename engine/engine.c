@@ -884,7 +884,7 @@ static void mc__filter_install(mc_engine_t *e, struct mc__agent *a, struct mc__h
         a->filt_min_exp = UINT64_MAX;
         a->filt_epoch = e->filt_epoch;
     }
-    a->nkeys += !(i > 0 && a->filters[i - 1].key == key) && !e->fws[h->fw]->roles[h->fr].suppressed;
+    a->nkeys += mc__filter_counts(e, a, i, key);
     if (expires < a->filt_min_exp)
         a->filt_min_exp = expires;
     memmove(&a->filters[i + 1], &a->filters[i], (a->nfilters - i) * sizeof(*a->filters));

@@ -359,6 +359,16 @@ int mc__shards_start(mc_engine_t *e);
 void mc__shards_stop(mc_engine_t *e);
 int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *st);
 int mc__filter_find(const struct mc__agent *a, uint64_t key);
+
+/* F1: whether a filter of pair @key placed at index @i of @a's sorted filters
+ * counts toward a->nkeys: it is the pair's first (the filter before it is
+ * another pair's) and the pair is not suppressed. */
+static inline bool mc__filter_counts(const mc_engine_t *e, const struct mc__agent *a, uint32_t i,
+                                     uint64_t key)
+{
+    return !(i > 0 && a->filters[i - 1].key == key) &&
+           !e->fws[key >> 8]->roles[key & 0xff].suppressed;
+}
 void mc__filter_remove(struct mc__agent *a, uint32_t i);
 void mc__shres_put(struct mc__shres *s);
 

@@ -215,8 +215,7 @@ static void mc__filters_sweep(const mc_engine_t *e, struct mc__agent *a)
             mc__shres_put(flt.refused);
             continue;
         }
-        keys +=
-            (n == 0 || a->filters[n - 1].key != flt.key) && !f->roles[flt.key & 0xff].suppressed;
+        keys += mc__filter_counts(e, a, n, flt.key);
         min = flt.expires < min ? flt.expires : min;
         a->filters[n++] = flt;
     }
