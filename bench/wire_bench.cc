@@ -40,14 +40,6 @@ struct OfferIds {
     }
 };
 
-void scalar(mc_wire_writer_t *w, unsigned num, const char *name, uint64_t v)
-{
-    mc_wire_begin(w, num);
-    mc_wire_put_str(w, MC_RESOURCE_NAME, name);
-    mc_wire_put_u64(w, MC_RESOURCE_SCALAR, v);
-    mc_wire_end(w);
-}
-
 int encode(mc_wire_writer_t *w, const std::string &msg, const OfferIds &ids)
 {
     if (msg == "ping") {
@@ -76,9 +68,9 @@ int encode(mc_wire_writer_t *w, const std::string &msg, const OfferIds &ids)
             mc_wire_put_str(w, MC_OFFER_OFFER_ID, ids.offer[i].c_str());
             mc_wire_put_str(w, MC_OFFER_AGENT_ID, ids.agent[i].c_str());
             mc_wire_put_str(w, MC_OFFER_HOSTNAME, ids.host[i].c_str());
-            scalar(w, MC_OFFER_RESOURCES, "cpus", 8000);
-            scalar(w, MC_OFFER_RESOURCES, "mem", 4096000);
-            scalar(w, MC_OFFER_RESOURCES, "disk", 4096000);
+            mc_wire_put_scalar(w, MC_OFFER_RESOURCES, "cpus", 8000, nullptr);
+            mc_wire_put_scalar(w, MC_OFFER_RESOURCES, "mem", 4096000, nullptr);
+            mc_wire_put_scalar(w, MC_OFFER_RESOURCES, "disk", 4096000, nullptr);
             mc_wire_begin(w, MC_OFFER_RESOURCES);
             mc_wire_put_str(w, MC_RESOURCE_NAME, "ports");
             mc_wire_put_ranges(w, MC_RESOURCE_RANGES, ports, 17);

@@ -824,6 +824,17 @@ void mc_wire_end(mc_wire_writer_t *w)
     *p = (uint8_t)v;
 }
 
+void mc_wire_put_scalar(mc_wire_writer_t *w, unsigned num, const char *name, uint64_t thousandths,
+                        const char *role)
+{
+    mc_wire_begin(w, num);
+    mc_wire_put_str(w, MC_RESOURCE_NAME, name);
+    mc_wire_put_u64(w, MC_RESOURCE_SCALAR, thousandths);
+    if (role)
+        mc_wire_put_str(w, MC_RESOURCE_ROLE, role);
+    mc_wire_end(w);
+}
+
 /* ---- canonical copy and equality ------------------------------------------------ */
 
 void mc_wire_put_rec(mc_wire_writer_t *w, const mc_wire_rec_t *r)

@@ -207,6 +207,10 @@ void mc_wire_put_ranges(mc_wire_writer_t *w, unsigned num, const uint64_t (*r)[2
 /* A nested record: begin, its fields, end. */
 void mc_wire_begin(mc_wire_writer_t *w, unsigned num);
 void mc_wire_end(mc_wire_writer_t *w);
+/* A RESOURCE record of a scalar as field @num: @name, @thousandths and, unless
+ * NULL, the reservation @role. */
+void mc_wire_put_scalar(mc_wire_writer_t *w, unsigned num, const char *name, uint64_t thousandths,
+                        const char *role);
 
 /* Writes the fields of validated record @r in canonical form (field-number
  * order, unknown fields dropped). */

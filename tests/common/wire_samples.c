@@ -13,26 +13,15 @@ const unsigned mc_sample_ntypes = sizeof mc_sample_types / sizeof mc_sample_type
 static const uint8_t uuid[16] = {0x3b, 0x1f, 0x8a, 0x42, 0x90, 0x01, 0x4c, 0x7e,
                                  0xa5, 0x11, 0x6d, 0x02, 0xee, 0x70, 0x19, 0xc4};
 
-static void scalar(mc_wire_writer_t *w, unsigned num, const char *name, uint64_t thousandths,
-                   const char *role)
-{
-    mc_wire_begin(w, num);
-    mc_wire_put_str(w, MC_RESOURCE_NAME, name);
-    mc_wire_put_u64(w, MC_RESOURCE_SCALAR, thousandths);
-    if (role)
-        mc_wire_put_str(w, MC_RESOURCE_ROLE, role);
-    mc_wire_end(w);
-}
-
 /* an agent's resources: cpus 24, mem 4096, disk 4096, ports with 17 free
  * ranges between 16 used fragments, as the DeclineOffers benchmark agent */
 static void resources(mc_wire_writer_t *w, unsigned num, unsigned size)
 {
-    scalar(w, num, "cpus", 24000, NULL);
+    mc_wire_put_scalar(w, num, "cpus", 24000, NULL);
     if (!size)
         return;
-    scalar(w, num, "mem", 4096000, NULL);
-    scalar(w, num, "disk", 4096000, "eng/ml");
+    mc_wire_put_scalar(w, num, "mem", 4096000, NULL);
+    mc_wire_put_scalar(w, num, "disk", 4096000, "eng/ml");
     uint64_t ports[17][2];
     for (unsigned i = 0; i < 17; i++) {
         ports[i][0] = 31000 + 60 * i;
@@ -43,7 +32,7 @@ static void resources(mc_wire_writer_t *w, unsigned num, unsigned size)
     mc_wire_put_ranges(w, MC_RESOURCE_RANGES, ports, 17);
     mc_wire_end(w);
     for (unsigned i = 1; i < size; i++)
-        scalar(w, num, "gpus", 1000 * i, "*");
+        mc_wire_put_scalar(w, num, "gpus", 1000 * i, "*");
 }
 
 static void attributes(mc_wire_writer_t *w, unsigned num, unsigned size)
@@ -81,10 +70,10 @@ static void task(mc_wire_writer_t *w, unsigned num, unsigned i, unsigned size)
     mc_wire_begin(w, num);
     mc_wire_put_str(w, MC_TASK_TASK_ID, id);
     mc_wire_put_str(w, MC_TASK_AGENT_ID, "agent-0007");
-    scalar(w, MC_TASK_RESOURCES, "cpus", 1500, NULL);
+    mc_wire_put_scalar(w, MC_TASK_RESOURCES, "cpus", 1500, NULL);
     if (size) {
         mc_wire_put_str(w, MC_TASK_NAME, "web server");
-        scalar(w, MC_TASK_RESOURCES, "mem", 512000, NULL);
+        mc_wire_put_scalar(w, MC_TASK_RESOURCES, "mem", 512000, NULL);
         mc_wire_put_str(w, MC_TASK_COMMAND, "exec ./serve --port $PORT0");
         mc_wire_begin(w, MC_TASK_ENV);
         mc_wire_put_str(w, MC_ENV_NAME, "PORT0");
@@ -180,7 +169,7 @@ int mc_sample_frame(mc_wire_writer_t *w, uint16_t type, unsigned size, uint64_t 
                 mc_wire_put_str(w, MC_RUNNING_TASK_ID, id);
                 mc_wire_put_str(w, MC_RUNNING_FRAMEWORK_ID, "fw-42");
                 mc_wire_put_u64(w, MC_RUNNING_STATE, MC_TASK_RUNNING);
-                scalar(w, MC_RUNNING_RESOURCES, "cpus", 2000, NULL);
+                mc_wire_put_scalar(w, MC_RUNNING_RESOURCES, "cpus", 2000, NULL);
                 mc_wire_end(w);
             }
         }

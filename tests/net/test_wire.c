@@ -811,6 +811,29 @@ static void test_writer(void **state)
     mc_wire_begin_frame(&w, MC_MSG_AGENT_UPDATE, 0, 1);
     mc_wire_put_ranges(&w, MC_RESOURCE_RANGES, top, 2);
     assert_int_equal(mc_wire_end_frame(&w), MC_EINVAL);
+    /* a scalar resource, with and without a reservation */
+    mc_wire_writer_init(&w, buf, sizeof buf);
+    mc_wire_begin_frame(&w, MC_MSG_AGENT_UPDATE, 0, 1);
+    mc_wire_put_scalar(&w, MC_AGENT_UPDATE_RESOURCES, "cpus", 1500, NULL);
+    mc_wire_put_scalar(&w, MC_AGENT_UPDATE_RESOURCES, "mem", 64000, "eng/ml");
+    int ns = mc_wire_end_frame(&w);
+    mc_wire_msg_t ms;
+    assert_int_equal(mc_wire_decode(buf, (size_t)ns, &LIM, MC_TO_MASTER, &ms, NULL), ns);
+    mc_wire_iter_t ri;
+    mc_wire_val_t rv, fv;
+    mc_wire_iter_init(&ri, &ms.body, MC_AGENT_UPDATE_RESOURCES);
+    for (unsigned k = 0; k < 2; k++) {
+        assert_true(mc_wire_next(&ri, &rv));
+        mc_wire_rec_t r = mc_wire_sub(&ms.body, MC_AGENT_UPDATE_RESOURCES, &rv);
+        assert_true(mc_wire_get(&r, MC_RESOURCE_NAME, &fv));
+        assert_memory_equal(fv.p, k ? "mem" : "cpus", fv.len);
+        assert_true(mc_wire_get(&r, MC_RESOURCE_SCALAR, &fv));
+        assert_int_equal(fv.u, k ? 64000 : 1500);
+        assert_int_equal(mc_wire_get(&r, MC_RESOURCE_ROLE, &fv), k == 1);
+        if (k)
+            assert_memory_equal(fv.p, "eng/ml", fv.len);
+    }
+    assert_false(mc_wire_next(&ri, &rv));
     /* reserved flags are not written */
     mc_wire_writer_init(&w, buf, sizeof buf);
     mc_wire_begin_frame(&w, MC_MSG_TEARDOWN, 0x80, 1);
