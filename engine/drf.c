@@ -19,7 +19,8 @@
  *   V2. Between cycles every view holds the exact keys, sorted, except when
  *       e->views_stale says the cluster total or a weight changed; each shard
  *       refreshes its views at the start of a cycle when that flag is set or
- *       when more than one shard ran the last cycle.
+ *       when more than one shard ran the last cycle. With one shard the views
+ *       stay exact during the cycle as well (mc_engine_check() asserts it).
  *   C1. A fwrole client's alloc[] and count change only inside its seqlock
  *       (seq odd) during a cycle, or on the control thread between cycles.
  *   C2. A shard commits an allocation to a fwrole only if the key it read under
@@ -74,7 +75,7 @@ double mc__share_of(const mc_engine_t *e, const int64_t *alloc, double weight)
 
 void mc__qty(const mc_engine_t *e, int64_t *q, const mc_res_t *r)
 {
-    memset(q, 0, MC_ENGINE_MAX_DIMS * sizeof(*q));
+    memset(q, 0, e->ndims * sizeof(*q)); /* every index read is a dimension < ndims */
     for (uint32_t i = 0; i < r->n; i++)
         if (r->items[i].kind == MC_RES_SCALAR)
             q[e->dim_of[r->items[i].name]] += r->items[i].v.milli;
@@ -429,6 +430,24 @@ static void mc__view_refresh(mc_engine_t *e, struct mc__view *w)
     }
 }
 
+/* V2, as mc_engine_check() asserts it with one shard: every entry of @w
+ * holds its client's key now, and list 0 is in key order with matching back
+ * links. */
+bool mc__view_exact(const mc_engine_t *e, const struct mc__view *w)
+{
+    const struct mc__vent *prev = NULL;
+    uint32_t n = 0;
+    for (const struct mc__vent *v = w->level ? w->head[0] : NULL; v; prev = v, v = v->next[0]) {
+        int64_t alloc[MC_ENGINE_MAX_DIMS];
+        uint64_t count;
+        mc__client_read(e, v->c, alloc, &count);
+        if (v->share != mc__share_of(e, alloc, v->c->weight) || v->count != count ||
+            v->prev != prev || (prev && mc__vent_cmp(prev, v) >= 0) || ++n > w->n)
+            return false;
+    }
+    return n == w->n;
+}
+
 void mc__views_refresh(mc_engine_t *e, uint32_t shard)
 {
     mc__view_refresh(e, &e->top.views[shard]);
@@ -516,13 +535,12 @@ int mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const i
     uint64_t count, s;
     if (e->nshards == 1) {
         /* C1 with one shard: it is the only writer and nobody reads while the
-         * cycle runs, so the view key is current and the updates need no
-         * locked instructions; seq still moves by two, so the protocol's
-         * invariant (even when quiescent) holds for the next reader */
+         * cycle runs, so the view key is current (C2 holds without a check)
+         * and the updates need no locked instructions; seq still moves by
+         * two, so the protocol's invariant (even when quiescent) holds for the
+         * next reader */
         mc__client_load(e, c, alloc);
         count = atomic_load_explicit(&c->count, MC__RELAXED);
-        if (mc__vent_rekey(v, mc__share_of(e, alloc, c->weight), count))
-            return 1; /* kept for symmetry with C2: cannot happen with one writer */
         s = atomic_load_explicit(&c->seq, MC__RELAXED);
         atomic_store_explicit(&c->seq, s + 1, MC__RELAXED);
         for (uint32_t d = 0; d < e->ndims; d++)

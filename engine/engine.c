@@ -1208,7 +1208,14 @@ int mc_engine_check(const mc_engine_t *e, char *why, size_t size)
         }
         if (!mc__alloc_equal(e, self, &role->self) || !mc__alloc_equal(e, node, &role->node))
             MC__FAIL("role %s: allocation differs from its frameworks", role->name);
+        /* with one shard the commit trusts its view entry's key (drf.c C1) */
+        if (e->nshards == 1 && !e->views_stale &&
+            (!mc__view_exact(e, &role->fws.views[0]) ||
+             !mc__view_exact(e, &role->children.views[0])))
+            MC__FAIL("role %s: a view does not hold its clients' keys in order", role->name);
     }
+    if (e->nshards == 1 && !e->views_stale && !mc__view_exact(e, &e->top.views[0]))
+        MC__FAIL("the top-level view does not hold its roles' keys in order");
 out:
     free(frbase);
     mc_res_fini(&acc);

@@ -334,6 +334,7 @@ void mc__client_load(const mc_engine_t *e, struct mc__client *c, int64_t *alloc)
 void mc__qty(const mc_engine_t *e, int64_t *q, const mc_res_t *r);
 void mc__charge(mc_engine_t *e, struct mc__fwrole *fr, const mc_res_t *r, int sign);
 void mc__views_refresh(mc_engine_t *e, uint32_t shard);
+bool mc__view_exact(const mc_engine_t *e, const struct mc__view *w);
 bool mc__vent_refresh(mc_engine_t *e, struct mc__vent *v);
 #define MC__ROLE_DEPTH (MC_ID_MAX_LEN / 2 + 2) /* a role name has at most 128 components */
 struct mc__role_iter {
