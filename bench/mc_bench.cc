@@ -160,26 +160,39 @@ void Churn(benchmark::State &state, unsigned agents, unsigned fws, unsigned shar
     mcb_free(w);
 }
 
-// Memory held by the engine per agent and per framework: heap bytes
-// (jemalloc stats.allocated) added by the agents of a DeclineOffers cluster,
-// and by its frameworks after one round.
+// Memory held by the engine per agent, per framework and per outstanding
+// offer, counted two ways: heap bytes (jemalloc stats.allocated) and the
+// growth of the resident set (/proc/self/statm) after the allocator returned
+// its unused pages. A cluster of agents alone is built first, then the same
+// agents with frameworks beside it (both alive, so the second one's pages are
+// new), then one round of offers.
 void Memory(benchmark::State &state, unsigned agents, unsigned fws, unsigned shards)
 {
     for (auto _ : state) {
-        uint64_t h0 = mcb_heap_bytes();
-        mcb_world *w = mcb_decline_world(agents, 0, shards);
-        uint64_t h1 = mcb_heap_bytes();
+        mcb_free(mcb_decline_world(16, 4, shards)); // one-time initialisation is not counted
+        mcb_heap_purge();
+        uint64_t h0 = mcb_heap_bytes(), r0 = mcb_rss_bytes();
+        mcb_world *bare = mcb_decline_world(agents, 0, shards);
+        uint64_t h1 = mcb_heap_bytes(), r1 = mcb_rss_bytes();
+        mcb_world *w = mcb_decline_world(agents, fws, shards);
+        uint64_t h2 = mcb_heap_bytes(), r2 = mcb_rss_bytes();
+        mc_cycle_stats st = {};
+        if (bare && w)
+            mcb_cycle(w, &st); // every framework now holds offers
+        uint64_t h3 = mcb_heap_bytes(), r3 = mcb_rss_bytes();
         mcb_free(w);
-        uint64_t h2 = mcb_heap_bytes();
-        w = mcb_decline_world(agents, fws, shards);
-        uint64_t h3 = mcb_heap_bytes();
-        mc_cycle_stats st;
-        mcb_cycle(w, &st); // every framework now holds offers
-        uint64_t h4 = mcb_heap_bytes();
-        mcb_free(w);
-        state.counters["bytes_per_agent"] = double(h1 - h0) / agents;
-        state.counters["bytes_per_framework"] = double((h3 - h2) - (h1 - h0)) / fws;
-        state.counters["bytes_per_offer"] = double(h4 - h3) / double(st.offers ? st.offers : 1);
+        mcb_free(bare);
+        if (!bare || !w || !st.offers) {
+            state.SkipWithError("setup failed");
+            break;
+        }
+        auto delta = [](uint64_t a, uint64_t b) { return double(b) - double(a); };
+        state.counters["bytes_per_agent"] = delta(h0, h1) / agents;
+        state.counters["bytes_per_framework"] = (delta(h1, h2) - delta(h0, h1)) / fws;
+        state.counters["bytes_per_offer"] = delta(h2, h3) / double(st.offers);
+        state.counters["rss_per_agent"] = delta(r0, r1) / agents;
+        state.counters["rss_per_framework"] = (delta(r1, r2) - delta(r0, r1)) / fws;
+        state.counters["rss_per_offer"] = delta(r2, r3) / double(st.offers);
         state.SetIterationTime(1e-9);
     }
 }

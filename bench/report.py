@@ -74,7 +74,10 @@ def main():
         m = mem[0]
         print(f"\nMemory ({base(m['name'])}): {m['bytes_per_agent']:.0f} bytes per agent, "
               f"{m['bytes_per_framework']:.0f} per framework, {m['bytes_per_offer']:.0f} per "
-              f"outstanding offer (jemalloc stats.allocated).")
+              f"outstanding offer (jemalloc stats.allocated); resident set growth "
+              f"{m.get('rss_per_agent', 0):.0f} bytes per agent, "
+              f"{m.get('rss_per_framework', 0):.0f} per framework, "
+              f"{m.get('rss_per_offer', 0):.0f} per outstanding offer.")
     wire = [(n, b) for n, b in rows if n.startswith("Wire")]
     if wire:
         print("\n| wire codec case | ns/msg | msgs/s | MB/s | frame bytes |")

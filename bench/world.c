@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <malloc.h>
+#include <unistd.h>
+
 #ifdef MC_BENCH_JEMALLOC
 #include <jemalloc/jemalloc.h>
 #endif
@@ -263,6 +266,9 @@ size_t mcb_churn_step(struct mcb_world *w, uint64_t step_ns)
 uint64_t mcb_heap_bytes(void)
 {
 #ifdef MC_BENCH_JEMALLOC
+    /* objects freed into this thread's cache still count as allocated
+     * until the cache is flushed */
+    mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
     uint64_t epoch = 1;
     size_t sz = sizeof(epoch);
     mallctl("epoch", &epoch, &sz, &epoch, sz);
@@ -272,4 +278,32 @@ uint64_t mcb_heap_bytes(void)
         return allocated;
 #endif
     return 0;
+}
+
+uint64_t mcb_rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size, resident;
+    int n = f ? fscanf(f, "%llu %llu", &size, &resident) : 0;
+    if (f)
+        fclose(f);
+    long page = sysconf(_SC_PAGESIZE);
+    return n == 2 && page > 0 ? (uint64_t)resident * (uint64_t)page : 0;
+}
+
+void mcb_heap_purge(void)
+{
+#ifdef MC_BENCH_JEMALLOC
+    /* pages jemalloc lets go lazily (MADV_FREE, "muzzy") stay resident and
+     * are reused without a fault: purge them for good */
+    char name[64];
+    ssize_t zero = 0;
+    snprintf(name, sizeof(name), "arena.%u.muzzy_decay_ms", (unsigned)MALLCTL_ARENAS_ALL);
+    mallctl(name, NULL, NULL, &zero, sizeof(zero));
+    mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
+    snprintf(name, sizeof(name), "arena.%u.purge", (unsigned)MALLCTL_ARENAS_ALL);
+    mallctl(name, NULL, NULL, NULL, 0);
+#else
+    malloc_trim(0);
+#endif
 }

@@ -65,6 +65,11 @@ size_t mcb_churn_step(struct mcb_world *w, uint64_t step_ns);
 
 /* Bytes held by the allocator (jemalloc stats.allocated, or 0 without it). */
 uint64_t mcb_heap_bytes(void);
+/* The process's resident set (/proc/self/statm), bytes; 0 if unreadable. */
+uint64_t mcb_rss_bytes(void);
+/* Returns the allocator's unused pages to the system, so that the resident
+ * set grows with what is allocated next instead of reusing retained pages. */
+void mcb_heap_purge(void);
 
 #ifdef __cplusplus
 }
