@@ -296,7 +296,7 @@ int mc__client_init(mc_engine_t *e, struct mc__client *c, uint8_t kind, void *ow
     for (size_t i = 0; i < 8 && name[i]; i++)
         c->name_key |= (uint64_t)(unsigned char)name[i] << (56 - 8 * i);
     c->weight = weight;
-    c->vents = calloc(e->nshards, sizeof(*c->vents));
+    c->vents = mc__zalloc_lines(e->nshards, sizeof(*c->vents));
     c->slots = NULL;
     if (kind != MC__FWROLE && !(c->slots = aligned_alloc(64, e->nshards * sizeof(*c->slots)))) {
         free(c->vents);

@@ -33,6 +33,17 @@
 
 /* ---- small helpers ------------------------------------------------------------- */
 
+void *mc__zalloc_lines(size_t n, size_t size)
+{
+    if (size && n > (SIZE_MAX - 63) / size)
+        return NULL;
+    size_t bytes = (n * size + 63) & ~(size_t)63; /* aligned_alloc wants a multiple */
+    void *p = aligned_alloc(64, bytes ? bytes : 64);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}
+
 int mc__grow(void *pp, uint32_t *cap, uint32_t need, size_t elem)
 {
     if (need <= *cap)
@@ -184,7 +195,7 @@ static struct mc__role *mc__role_ensure(mc_engine_t *e, const char *name, int *r
     *rc = MC_ENOMEM;
     if (mc__grow(&e->roles, &e->caproles, e->nroles + 1, sizeof(*e->roles)))
         return NULL;
-    r = calloc(1, sizeof(*r));
+    r = mc__zalloc_lines(1, sizeof(*r));
     if (!r || !(r->name = strdup(name)))
         goto out_free;
     int64_t sym = mc_sym_intern(name, strlen(name));
@@ -294,7 +305,7 @@ out_dims:
 
 int mc_engine_create(mc_engine_t **out, const struct mc_engine_config *cfg)
 {
-    mc_engine_t *e = calloc(1, sizeof(*e));
+    mc_engine_t *e = mc__zalloc_lines(1, sizeof(*e));
     if (!e)
         return MC_ENOMEM;
     if (cfg)
@@ -318,7 +329,7 @@ int mc_engine_create(mc_engine_t **out, const struct mc_engine_config *cfg)
     atomic_init(&e->cycle_seq, 0);
     atomic_init(&e->stop, 0);
     e->dim_of = malloc(MC_SYM_MAX);
-    e->shards = calloc(e->nshards, sizeof(*e->shards));
+    e->shards = mc__zalloc_lines(e->nshards, sizeof(*e->shards));
     if (!e->dim_of || !e->shards || mc__sorter_init(e, &e->top))
         goto out_free;
     memset(e->dim_of, 0xff, MC_SYM_MAX);

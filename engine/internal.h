@@ -55,9 +55,12 @@ struct mc__cslot {
  *           allocation is their sum (alloc[], count and seq are unused).
  *   weight, name, kind, owner: written by the control thread between cycles. */
 struct mc__client {
+    /* written by commits during a cycle: together, at the front, and (with
+     * the usual few dimensions) far from the fields below that every shard
+     * reads when it compares keys */
     _Atomic uint64_t seq;
-    _Atomic int64_t alloc[MC_ENGINE_MAX_DIMS];
     _Atomic uint64_t count;
+    _Atomic int64_t alloc[MC_ENGINE_MAX_DIMS];
     struct mc__cslot *slots;
     double weight;
     const char *name;
@@ -72,8 +75,10 @@ struct mc__client {
 /* One shard's view of one client: a lower bound of the client's key
  * (share, count) during a cycle (drf.c V1), and its node in that shard's
  * skip list. Written only by its shard during a cycle, by the control thread
- * between cycles. */
-struct mc__vent {
+ * between cycles. A client's S entries are one array; each starts a cache
+ * line of its own, so shards writing their entries of one client (stamps,
+ * links) do not share a line. */
+struct __attribute__((aligned(64))) mc__vent {
     struct mc__client *c;
     double share;
     uint64_t count;
@@ -123,11 +128,12 @@ struct mc__role {
     mc_res_t guarantee, limit;  /* unreserved scalar quantities; empty = none */
     struct mc__role *groot;     /* highest ancestor-or-self with a guarantee */
     bool contested;             /* a sibling on its path competes for offers (this cycle) */
-    /* quota budgets of the current cycle (shard.c Q1-Q3) */
-    _Atomic int64_t consumed[MC_ENGINE_MAX_DIMS];
+    /* quota budgets of the current cycle (shard.c Q1-Q3), written by shards
+     * during the cycle: on cache lines of their own, so that their writes do
+     * not take away the lines above, which every role walk reads */
+    _Atomic int64_t consumed[MC_ENGINE_MAX_DIMS] __attribute__((aligned(64)));
     _Atomic int64_t unsat[MC_ENGINE_MAX_DIMS]; /* groot roles: guarantee not yet met */
     _Atomic uint32_t gmet; /* stage 1 counted its guarantee met (shard.c Q4, a hint) */
-    uint64_t stamp;        /* agent visit that already offered to it */
 };
 
 struct mc__fwrole {
@@ -301,12 +307,15 @@ struct mc_engine {
     _Atomic uint32_t cycle_seq;
     _Atomic uint32_t stop;
     uint64_t now;
-    bool quota_stage;        /* some role with a guarantee has frameworks: run stage 1 */
-    bool guarantees;         /* some role has a guarantee: headroom applies (shard.c Q2) */
-    _Atomic uint32_t nunmet; /* roles stage 1 may still serve (shard.c Q4, a hint) */
+    bool quota_stage; /* some role with a guarantee has frameworks: run stage 1 */
+    bool guarantees;  /* some role has a guarantee: headroom applies (shard.c Q2) */
+    /* written by shards during a cycle: on cache lines of their own, away
+     * from the fields above that every visit reads (mc__zalloc_lines) */
+    _Atomic uint32_t nunmet
+        __attribute__((aligned(64))); /* roles stage 1 may still serve (shard.c Q4, a hint) */
     _Atomic int64_t surplus[MC_ENGINE_MAX_DIMS]; /* headroom beyond unmet guarantees (Q2) */
 
-    struct mc_cycle_stats last_stats;
+    struct mc_cycle_stats last_stats __attribute__((aligned(64)));
     struct mc__view_box *view; /* RCU-published summary (view.c) */
 
     /* published decisions of the cycle (control thread) */
@@ -319,6 +328,10 @@ struct mc_engine {
 /* Grows the array at *@pp (of @elem-byte elements, capacity *@cap) to hold
  * @need, doubling. Returns 0, MC_ENOMEM or MC_ELIMIT; on error it is unchanged. */
 int mc__grow(void *pp, uint32_t *cap, uint32_t need, size_t elem);
+/* @n zeroed elements of @size bytes on 64-byte boundaries (cache lines), for
+ * structures whose members are aligned to keep shards' writes apart; NULL on
+ * overflow or without memory. Freed with free(). */
+void *mc__zalloc_lines(size_t n, size_t size);
 
 /* ---- drf.c ------------------------------------------------------------------------------ */
 

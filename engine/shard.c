@@ -839,8 +839,14 @@ restart:
     mc__role_iter_init(&it, e, id, visit);
     for (struct mc__role *r; a->free.n && (r = mc__role_iter_next(&it));) {
         struct mc__vent *rself = &r->self.vents[id];
-        if (stage1 && (!r->guarantee.n || mc__guarantee_met(e, r)))
+        if (stage1 && (!r->guarantee.n || mc__guarantee_met(e, r))) {
+            /* Q5: met, perhaps by another shard since this view was sorted:
+             * its entries go to their true places, behind the roles still
+             * unmet, so later visits do not walk past it again */
+            if (e->nshards > 1 && r->guarantee.n)
+                mc__role_path_moved(e, r, id);
             continue;
+        }
         mc_res_t *avail = mc__avail(a, r, &buf);
         if (!avail) {
             rc = MC_ENOMEM;
