@@ -462,13 +462,55 @@ static void mc__slot_put(struct mc__slots *fl, uint32_t slot)
     fl->free[fl->n++] = slot;
 }
 
+static unsigned mc__hold_bit(uint32_t fw, uint32_t fr)
+{
+    return (unsigned)((((uint64_t)fw << 8 | fr) * 0x9e3779b97f4a7c15ull) >> 57); /* 0..127 */
+}
+
+static void mc__hold_mark(struct mc__agent *a, uint32_t fw, uint32_t fr)
+{
+    unsigned b = mc__hold_bit(fw, fr);
+    a->hold_bits[b >> 6] |= 1ull << (b & 63);
+}
+
+struct mc__hold *mc__hold_find(struct mc__agent *a, uint32_t fw, uint32_t fr)
+{
+    unsigned b = mc__hold_bit(fw, fr);
+    if (!(a->hold_bits[b >> 6] >> (b & 63) & 1))
+        return NULL; /* H1 */
+    for (uint32_t i = 0; i < a->nholds; i++)
+        if (a->holds[i].fw == fw && a->holds[i].fr == fr)
+            return &a->holds[i];
+    return NULL;
+}
+
+struct mc__hold *mc__hold_add(struct mc__agent *a, uint32_t fw, uint32_t fr)
+{
+    if (mc__grow(&a->holds, &a->capholds, a->nholds + 1, sizeof(*a->holds)))
+        return NULL;
+    struct mc__hold *h = &a->holds[a->nholds++];
+    memset(h, 0, sizeof(*h));
+    h->fw = fw;
+    h->fr = fr;
+    mc__hold_mark(a, fw, fr);
+    return h;
+}
+
+void mc__hold_del(struct mc__agent *a, struct mc__hold *h)
+{
+    *h = a->holds[--a->nholds];
+    a->hold_bits[0] = a->hold_bits[1] = 0; /* H1: only the holds left */
+    for (uint32_t i = 0; i < a->nholds; i++)
+        mc__hold_mark(a, a->holds[i].fw, a->holds[i].fr);
+}
+
 /* Deletes hold @h of @a if it is empty (E4). */
 static void mc__hold_gc(struct mc__agent *a, struct mc__hold *h)
 {
     if (h->offered.n || h->used.n || h->tasks)
         return;
     mc__hold_fini(h);
-    *h = a->holds[--a->nholds];
+    mc__hold_del(a, h);
 }
 
 /* ---- agents ----------------------------------------------------------------------------- */
@@ -524,31 +566,25 @@ int mc_engine_agent_add_used(mc_engine_t *e, const char *id, const mc_res_t *tot
     rc = MC_ENOMEM;
     if (slot < 0)
         goto out_dims;
-    struct mc__agent *a = calloc(1, sizeof(*a));
+    struct mc__agent *a = mc__zalloc_lines(1, sizeof(*a));
     if (!a || !(a->id = strdup(id)) || (attrs && !(a->attrs = strdup(attrs))) ||
         mc_res_copy(&a->total, total) ||
-        (nused && !(a->holds = calloc(nused, sizeof(*a->holds))))) {
+        (nused && mc__grow(&a->holds, &a->capholds, (uint32_t)nused, sizeof(*a->holds)))) {
         if (a)
             mc__agent_free(a);
         goto out_slot;
     }
-    a->capholds = (uint32_t)nused;
     for (size_t u = 0; u < nused; u++) {
         struct mc__fwrole *fr = mc__fwrole_get(e, used[u].framework, used[u].role);
-        struct mc__hold *h = NULL;
-        for (uint32_t k = 0; k < a->nholds && !h; k++)
-            if (a->holds[k].fw == fr->fw->idx && a->holds[k].fr == (uint32_t)(fr - fr->fw->roles))
-                h = &a->holds[k];
-        if (!h) {
-            h = &a->holds[a->nholds++];
-            h->fw = fr->fw->idx;
-            h->fr = (uint32_t)(fr - fr->fw->roles);
-        }
-        h->tasks += used[u].tasks;
-        if (mc_res_add(&h->used, used[u].res)) {
+        uint32_t fri = (uint32_t)(fr - fr->fw->roles);
+        struct mc__hold *h = mc__hold_find(a, fr->fw->idx, fri);
+        if (!h)
+            h = mc__hold_add(a, fr->fw->idx, fri); /* within the capacity grown above */
+        if (!h || mc_res_add(&h->used, used[u].res)) {
             mc__agent_free(a);
             goto out_slot;
         }
+        h->tasks += used[u].tasks;
     }
     /* the agent goes to the shard with the fewest agents */
     struct mc__shard *sh = &e->shards[0];
@@ -710,6 +746,7 @@ int mc_engine_framework_add(mc_engine_t *e, const char *id, const char *const *r
         struct mc__fwrole *fr = &f->roles[f->nroles];
         fr->fw = f;
         fr->role = rs[f->nroles];
+        fr->own_min = nmin > 0;
         if (mc__client_init(e, &fr->c, MC__FWROLE, fr, f->id, 1.0))
             goto out_free;
     }
@@ -757,7 +794,7 @@ int mc_engine_framework_remove(mc_engine_t *e, const char *id)
                 return rc;
             f->tasks -= h->tasks;
             mc__hold_fini(h);
-            *h = a->holds[--a->nholds];
+            mc__hold_del(a, h);
         }
         /* its filters: keys f->idx << 8 | fr are contiguous (E4) */
         uint32_t k = (uint32_t)mc__filter_find(a, (uint64_t)f->idx << 8);
@@ -1042,7 +1079,8 @@ static int mc__idptr_cmp(const void *a, const void *b)
 
 _Static_assert(offsetof(struct mc__agent, id) == 0, "mc__sorted reads the id first");
 _Static_assert(offsetof(struct mc__fw, id) == 0, "mc__sorted reads the id first");
-_Static_assert(offsetof(struct mc__agent, active) < 64, "the hot fields fit one prefetch");
+_Static_assert(offsetof(struct mc__agent, hold_bits) + sizeof(uint64_t[2]) <= 128,
+               "the hot fields fit two cache lines");
 
 /* Fills @out with the live objects of @arr (whose first field is the id
  * pointer) sorted by id. Returns the count, or -1 on MC_ENOMEM. */
@@ -1175,6 +1213,8 @@ int mc_engine_check(const mc_engine_t *e, char *why, size_t size)
                 MC__FAIL("agent %s: hold of an unknown framework", a->id);
             if (!hd->offered.n && !hd->used.n && !hd->tasks)
                 MC__FAIL("agent %s: empty hold of %s", a->id, f->id);
+            if (mc__hold_find(a, hd->fw, hd->fr) != hd) /* H1, and one hold per pair */
+                MC__FAIL("agent %s: hold of %s not found by its pair", a->id, f->id);
             if (!mc__book_add(&acc, &hd->offered, &a->total) ||
                 !mc__book_add(&acc, &hd->used, &a->total))
                 MC__FAIL("agent %s: resources of %s counted twice or beyond the total", a->id,

@@ -136,12 +136,21 @@ struct mc__role {
     _Atomic uint32_t gmet; /* stage 1 counted its guarantee met (shard.c Q4, a hint) */
 };
 
+/* What the visit reads of a candidate comes first: from a view entry the
+ * walk reaches it by mc__fwrole_of() (no load), then one line holds fw, role,
+ * suppressed and own_min. */
 struct mc__fwrole {
     struct mc__fw *fw;
     struct mc__role *role;
-    struct mc__client c;
     bool suppressed;
+    bool own_min; /* fw->nmin > 0: its own minimum offers, not the default */
+    struct mc__client c;
 };
+
+static inline struct mc__fwrole *mc__fwrole_of(struct mc__client *c)
+{
+    return (struct mc__fwrole *)(void *)((char *)c - offsetof(struct mc__fwrole, c));
+}
 
 struct mc__fw {
     char *id;
@@ -182,8 +191,9 @@ struct mc__filter {
 
 struct mc__agent {
     char *id; /* first: engine.c's queries sort records by it */
-    /* what every cycle reads for every agent, within the first 64 bytes (the
-     * agent loops prefetch them, shard.c) */
+    /* what every cycle reads for every agent, within the first 128 bytes
+     * (two cache lines: the records are allocated on line boundaries, and
+     * the agent loops prefetch both, shard.c) */
     mc_res_t free;
     /* Blocked-agent cache (shard.c B1): the last visit found nothing it could
      * offer, and that stays true while the free vector (free_ver), the
@@ -191,22 +201,26 @@ struct mc__agent {
     uint64_t free_ver, blocked_ver, blocked_gen, blocked_until;
     uint32_t nholds;
     bool active;
-
     struct mc__hold *holds;
-    uint32_t capholds;
-    char *attrs;
-    uint32_t idx;
-    uint32_t shard, spos; /* owning shard, index in its agent list */
-    mc_res_t total;
     struct mc__filter *filters;
-    uint32_t nfilters, capfilters;
-    struct mc__shres *last_refused; /* the newest refused vector, to share */
+    uint32_t nfilters;
     /* All-filtered summary (shard.c F1), kept by every function that adds
      * or removes a filter: the (framework, role) pairs not suppressed that
      * have a filter here, a lower bound of the filters' expiry, and the
      * e->filt_epoch it was computed under (stale: the next check sweeps). */
     uint32_t nkeys;
     uint64_t filt_min_exp, filt_epoch;
+    struct mc__shres *last_refused; /* the newest refused vector, to share */
+    /* H1: bit mc__hold_bit(fw, fr) is set for every hold here (and maybe for
+     * pairs with none): a visit that finds the bit clear knows the pair has
+     * no hold without scanning them (engine.c mc__hold_find) */
+    uint64_t hold_bits[2];
+
+    uint32_t capholds, capfilters;
+    char *attrs;
+    uint32_t idx;
+    uint32_t shard, spos; /* owning shard, index in its agent list */
+    mc_res_t total;
 };
 
 /* ---- shards (shard.c) ----------------------------------------------------------------- */
@@ -328,6 +342,13 @@ struct mc_engine {
 /* Grows the array at *@pp (of @elem-byte elements, capacity *@cap) to hold
  * @need, doubling. Returns 0, MC_ENOMEM or MC_ELIMIT; on error it is unchanged. */
 int mc__grow(void *pp, uint32_t *cap, uint32_t need, size_t elem);
+/* Holds of an agent by (framework slot, index in its roles): find, add (a
+ * zeroed hold; NULL without memory; pointers to other holds may move) and
+ * delete (after mc_res_fini of its vectors; the last hold takes its place).
+ * They keep the agent's hold_bits (H1). */
+struct mc__hold *mc__hold_find(struct mc__agent *a, uint32_t fw, uint32_t fr);
+struct mc__hold *mc__hold_add(struct mc__agent *a, uint32_t fw, uint32_t fr);
+void mc__hold_del(struct mc__agent *a, struct mc__hold *h);
 /* @n zeroed elements of @size bytes on 64-byte boundaries (cache lines), for
  * structures whose members are aligned to keep shards' writes apart; NULL on
  * overflow or without memory. Freed with free(). */

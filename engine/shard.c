@@ -183,6 +183,8 @@ static bool mc__refused_contains(struct mc__shard *sh, const struct mc__shres *r
 static bool mc__filtered(struct mc__shard *sh, struct mc__agent *a, const struct mc__fw *f,
                          uint32_t fr, const mc_res_t *offer, uint64_t now)
 {
+    if (!a->nfilters) /* the common case: no need to read the framework */
+        return false;
     uint64_t key = (uint64_t)f->idx << 8 | fr;
     bool hit = false;
     for (uint32_t i = (uint32_t)mc__filter_find(a, key);
@@ -270,14 +272,15 @@ static bool mc__min_ok_q(const mc_engine_t *e, const struct mc__fw *f, const int
     return false;
 }
 
-/* mc__min_ok_q() on the quantities of @r, every role counted. */
-static bool mc__min_ok(const mc_engine_t *e, const struct mc__fw *f, const mc_res_t *r)
+/* mc__min_ok_q() of @fr's framework on the quantities of @r, every role
+ * counted. */
+static bool mc__min_ok(const mc_engine_t *e, const struct mc__fwrole *fr, const mc_res_t *r)
 {
-    if (!f->nmin) /* the common case, on the hot path: two lookups, no array */
+    if (!fr->own_min) /* the common case, on the hot path: two lookups, no array */
         return mc_res_quantity(r, MC_SYM_CPUS) >= 10 || mc_res_quantity(r, MC_SYM_MEM) >= 32000;
     int64_t q[MC_ENGINE_MAX_DIMS];
     mc__qty(e, q, r);
-    return mc__min_ok_q(e, f, q);
+    return mc__min_ok_q(e, fr->fw, q);
 }
 
 /* The largest quantity, by dimension, that any alternative of any registered
@@ -307,12 +310,11 @@ static void mc__min_caps(const mc_engine_t *e, int64_t *cap)
 
 #define MC__PREFETCH 8 /* agent records asked for ahead of the agent loops */
 
-/* The first 64 bytes of an agent record (its hot fields), wherever they
- * fall across cache lines. */
+/* The two cache lines of an agent record's hot fields. */
 static inline void mc__prefetch_agent(const struct mc__agent *a)
 {
     __builtin_prefetch(a);
-    __builtin_prefetch((const char *)a + 63);
+    __builtin_prefetch((const char *)a + 64);
 }
 
 /* Marks the roles some active framework of which could take an offer from
@@ -717,18 +719,9 @@ static int mc__prepare(struct mc__shard *sh, struct mc__agent *a, struct mc__fwr
             return MC_ENOMEM;
         sh->chunk->n = 0;
     }
-    p->hold = NULL;
-    for (uint32_t i = 0; i < a->nholds && !p->hold; i++)
-        if (a->holds[i].fw == f->idx && a->holds[i].fr == fri)
-            p->hold = &a->holds[i];
-    if (!p->hold) {
-        if (mc__grow(&a->holds, &a->capholds, a->nholds + 1, sizeof(*a->holds)))
-            return MC_ENOMEM;
-        p->hold = &a->holds[a->nholds++];
-        memset(p->hold, 0, sizeof(*p->hold)); /* empty until applied; see mc__unprepare */
-        p->hold->fw = f->idx;
-        p->hold->fr = fri;
-    }
+    /* a new hold is empty until applied; see mc__unprepare */
+    if (!(p->hold = mc__hold_find(a, f->idx, fri)) && !(p->hold = mc__hold_add(a, f->idx, fri)))
+        return MC_ENOMEM;
     mc_res_init(&p->offered);
     mc_res_init(&p->free);
     mc_res_init(&p->record);
@@ -757,7 +750,7 @@ static void mc__unprepare(struct mc__agent *a, struct mc__pending *p)
     mc_res_fini(&p->record);
     struct mc__hold *h = p->hold;
     if (!h->offered.n && !h->used.n && !h->tasks)
-        *h = a->holds[--a->nholds];
+        mc__hold_del(a, h);
 }
 
 /* Makes the prepared offer and records the decision. Takes @res unless it is
@@ -858,7 +851,7 @@ restart:
             /* entries that move (a commit, a stale key) go further down the
              * list: the walk goes on from the old successor */
             next = v->next[0];
-            struct mc__fwrole *fr = v->c->owner;
+            struct mc__fwrole *fr = mc__fwrole_of(v->c);
             if (v->stamp == visit || fr->suppressed)
                 continue;
             /* without quota the offer is what the role may use, as it is;
@@ -866,7 +859,7 @@ restart:
              * candidate on the common path) */
             /* quota only shrinks an offer: a framework whose minimum all of
              * @avail cannot meet is out before anything is copied or read */
-            if (!mc__min_ok(e, fr->fw, avail))
+            if (!mc__min_ok(e, fr, avail))
                 continue;
             struct mc__grant g;
             mc_res_t *off = avail;
@@ -879,7 +872,7 @@ restart:
                 off = &toff;
                 sh->offer_epoch++; /* its size depends on the budgets now */
             }
-            bool ok = off->n && (off == avail || mc__min_ok(e, fr->fw, off));
+            bool ok = off->n && (off == avail || mc__min_ok(e, fr, off));
             if (ok && mc__filtered(sh, a, fr->fw, (uint32_t)(fr - fr->fw->roles), off, e->now)) {
                 sh->st.filtered++;
                 ok = false;
@@ -891,7 +884,7 @@ restart:
                     goto out;
                 mc__reserve(e, r, &toff, stage1, &g);
                 sh->offer_epoch++;
-                if (!toff.n || !mc__min_ok(e, fr->fw, &toff) ||
+                if (!toff.n || !mc__min_ok(e, fr, &toff) ||
                     mc__filtered(sh, a, fr->fw, (uint32_t)(fr - fr->fw->roles), &toff, e->now)) {
                     mc__give_back(e, r, &g); /* another shard took the budget meanwhile */
                     continue;
