@@ -20,7 +20,8 @@
  *       e->views_stale says the cluster total or a weight changed; each shard
  *       refreshes its views at the start of a cycle when that flag is set or
  *       when more than one shard ran the last cycle. With one shard the views
- *       stay exact during the cycle as well (mc_engine_check() asserts it).
+ *       also stay exact through the cycle: each commit rekeys the entries it
+ *       changed (mc_engine_check() asserts exact views between cycles).
  *   C1. A fwrole client's alloc[] and count change only inside its seqlock
  *       (seq odd) during a cycle, or on the control thread between cycles.
  *   C2. A shard commits an allocation to a fwrole only if the key it read under
@@ -30,6 +31,8 @@
  *       the eligible frameworks of the role at the instant of the commit: the
  *       framework level of a sharded cycle is exactly sequential DRF for some
  *       interleaving of the shards' decisions (tests/stress/test_shards.c).
+ *       With one shard the view entry is the client's key (V2), so the
+ *       commit uses it without reading the client first.
  *   C3. Role clients are updated in the committing shard's own part (one
  *       writer per part) after the fwrole commit. A shard validates the role
  *       order against fresh role keys before it commits, unless nothing on the

@@ -732,7 +732,7 @@ int mc_engine_framework_add(mc_engine_t *e, const char *id, const char *const *r
         return MC_ENOMEM;
     }
     rc = MC_ENOMEM;
-    if (!(f->id = strdup(id)) || !(f->roles = calloc(nroles, sizeof(*f->roles))))
+    if (!(f->id = strdup(id)) || !(f->roles = mc__zalloc_lines(nroles, sizeof(*f->roles))))
         goto out_free;
     if (nmin) {
         if (!(f->min = calloc(nmin, sizeof(*f->min))))

@@ -55,12 +55,6 @@ struct mc__cslot {
  *           allocation is their sum (alloc[], count and seq are unused).
  *   weight, name, kind, owner: written by the control thread between cycles. */
 struct mc__client {
-    /* written by commits during a cycle: together, at the front, and (with
-     * the usual few dimensions) far from the fields below that every shard
-     * reads when it compares keys */
-    _Atomic uint64_t seq;
-    _Atomic uint64_t count;
-    _Atomic int64_t alloc[MC_ENGINE_MAX_DIMS];
     struct mc__cslot *slots;
     double weight;
     const char *name;
@@ -68,6 +62,12 @@ struct mc__client {
     uint8_t kind;
     void *owner;            /* struct mc__role * or struct mc__fwrole * */
     struct mc__vent *vents; /* [S]: this client's entry in each shard's view */
+    /* written by commits during a cycle: on lines of their own, apart from
+     * the fields above that every shard reads when it compares keys (the
+     * structures holding clients come from mc__zalloc_lines) */
+    _Atomic uint64_t seq __attribute__((aligned(64)));
+    _Atomic uint64_t count;
+    _Atomic int64_t alloc[MC_ENGINE_MAX_DIMS];
 };
 
 #define MC__SKIP_LEVELS 12 /* p = 1/4: plenty for 16M clients */
@@ -132,13 +132,13 @@ struct mc__role {
      * during the cycle: on cache lines of their own, so that their writes do
      * not take away the lines above, which every role walk reads */
     _Atomic int64_t consumed[MC_ENGINE_MAX_DIMS] __attribute__((aligned(64)));
-    _Atomic int64_t unsat[MC_ENGINE_MAX_DIMS]; /* groot roles: guarantee not yet met */
     _Atomic uint32_t gmet; /* stage 1 counted its guarantee met (shard.c Q4, a hint) */
 };
 
 /* What the visit reads of a candidate comes first: from a view entry the
  * walk reaches it by mc__fwrole_of() (no load), then one line holds fw, role,
- * suppressed and own_min. */
+ * suppressed and own_min, which only the control thread writes (between
+ * cycles); the client's counters are on lines of their own. */
 struct mc__fwrole {
     struct mc__fw *fw;
     struct mc__role *role;
@@ -253,7 +253,7 @@ struct mc__shard {
     uint32_t capcand;
     /* roles that can take anything from this shard's agents this cycle: some
      * active framework's minimum fits in the largest free vector (shard.c) */
-    uint8_t *role_ok;     /* by role index */
+    uint8_t *role_ok;     /* by role index; 2: and refreshed by Q5 this cycle */
     uint32_t *ok_subtree; /* by role index: such roles in its subtree */
     uint32_t caproles, capsubtree, nok;
     struct mc__chunk *chunk; /* batch being filled */

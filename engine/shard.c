@@ -834,10 +834,12 @@ restart:
         struct mc__vent *rself = &r->self.vents[id];
         if (stage1 && (!r->guarantee.n || mc__guarantee_met(e, r))) {
             /* Q5: met, perhaps by another shard since this view was sorted:
-             * its entries go to their true places, behind the roles still
-             * unmet, so later visits do not walk past it again */
-            if (e->nshards > 1 && r->guarantee.n)
+             * once per cycle its entries go to their true places (role_ok 2
+             * marks it done; still true for the walks) */
+            if (e->nshards > 1 && r->guarantee.n && sh->role_ok[r->idx] == 1) {
+                sh->role_ok[r->idx] = 2;
                 mc__role_path_moved(e, r, id);
+            }
             continue;
         }
         mc_res_t *avail = mc__avail(a, r, &buf);
