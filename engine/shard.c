@@ -754,8 +754,7 @@ static void mc__unprepare(struct mc__agent *a, struct mc__pending *p)
 }
 
 /* Makes the prepared offer of agent @a (in slot @slot) and records the
- * decision. Takes @res unless it is
- * the agent's free vector. */
+ * decision. Takes @res unless it is the agent's free vector. */
 static void mc__apply(struct mc__shard *sh, struct mc__agent *a, uint32_t slot,
                       struct mc__fwrole *fr, mc_res_t *res, struct mc__pending *p)
 {
