@@ -56,10 +56,12 @@
 #include "engine/internal.h"
 #include "engine/status.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MC__RELAXED memory_order_relaxed
+#define MC__RELAXED   memory_order_relaxed
+#define MC__SEQ_SPINS 64 /* pauses while a seqlock is held before yielding the core */
 
 /* ---- keys ------------------------------------------------------------------------- */
 
@@ -135,10 +137,16 @@ static uint64_t mc__client_read(const mc_engine_t *e, struct mc__client *c, int6
         *count = mc__client_count(e, c);
         return 0;
     }
-    for (;;) {
+    for (unsigned spins = 0;; spins++) {
         uint64_t s1 = atomic_load_explicit(&c->seq, memory_order_acquire); /* pair: writer's end */
         if (s1 & 1) {
-            mc__cpu_relax();
+            /* a writer is inside (a few stores); if it stays there, its thread
+             * was preempted, as happens with more shards than cores: give it
+             * the core rather than spin out the time slice */
+            if (spins < MC__SEQ_SPINS)
+                mc__cpu_relax();
+            else
+                sched_yield();
             continue;
         }
         mc__client_load(e, c, alloc);
