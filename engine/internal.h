@@ -226,7 +226,8 @@ struct mc__agent {
 /* ---- shards (shard.c) ----------------------------------------------------------------- */
 
 struct mc__decision {
-    uint32_t fw, agent;
+    uint32_t fw;
+    const char *agent_id; /* read while the agent's record is in cache */
     struct mc__role *role;
     mc_res_t res;  /* what was offered */
     bool borrowed; /* res is a shallow view of the hold's offered vector, which

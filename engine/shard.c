@@ -753,10 +753,10 @@ static void mc__unprepare(struct mc__agent *a, struct mc__pending *p)
         mc__hold_del(a, h);
 }
 
-/* Makes the prepared offer of agent @a (in slot @slot) and records the
- * decision. Takes @res unless it is the agent's free vector. */
-static void mc__apply(struct mc__shard *sh, struct mc__agent *a, uint32_t slot,
-                      struct mc__fwrole *fr, mc_res_t *res, struct mc__pending *p)
+/* Makes the prepared offer and records the decision. Takes @res unless it is
+ * the agent's free vector. */
+static void mc__apply(struct mc__shard *sh, struct mc__agent *a, struct mc__fwrole *fr,
+                      mc_res_t *res, struct mc__pending *p)
 {
     struct mc__hold *h = p->hold;
     if (!h->offered.n)
@@ -774,7 +774,7 @@ static void mc__apply(struct mc__shard *sh, struct mc__agent *a, uint32_t slot,
     }
     struct mc__decision *d = &sh->chunk->d[sh->chunk->n++];
     d->fw = fr->fw->idx;
-    d->agent = slot; /* a->idx, which is on a line the visit does not read */
+    d->agent_id = a->id; /* publication then need not read the agent again */
     d->role = fr->role;
     d->seq = sh->nseq++;
     d->borrowed = false;
@@ -812,12 +812,11 @@ static mc_res_t *mc__avail(struct mc__agent *a, struct mc__role *r, mc_res_t *bu
     return mc_res_filter(buf, &a->free, mc__allocatable_to, r) ? NULL : buf;
 }
 
-/* Visits the agent in slot @slot once: roles, then frameworks, in this
- * shard's DRF order. Stage 1 considers only roles with a guarantee. */
-static int mc__visit(struct mc__shard *sh, uint32_t slot, bool stage1)
+/* Visits agent @a once: roles, then frameworks, in this shard's DRF order.
+ * Stage 1 considers only roles with a guarantee. */
+static int mc__visit(struct mc__shard *sh, struct mc__agent *a, bool stage1)
 {
     mc_engine_t *e = sh->e;
-    struct mc__agent *a = e->agents[slot];
     uint32_t id = sh->id, restarts = 0;
     uint64_t visit = ++sh->visit, offers = sh->st.offers;
     mc_res_t buf = MC_RES_INIT, toff = MC_RES_INIT;
@@ -916,7 +915,7 @@ restart:
                 mc__give_back(e, r, &g);
                 continue;
             }
-            mc__apply(sh, a, slot, fr, off, &p);
+            mc__apply(sh, a, fr, off, &p);
             if (stage1)
                 mc__note_met(e, r);
             sh->st.offers++;
@@ -971,7 +970,7 @@ static void mc__shard_run(struct mc__shard *sh)
     if (e->quota_stage) {
         for (uint32_t i = 0; i < n && sh->rc == MC_OK && !mc__stage1_done(e); i++)
             if (e->agents[sh->cand[i]]->free.n)
-                sh->rc = mc__visit(sh, sh->cand[i], true);
+                sh->rc = mc__visit(sh, e->agents[sh->cand[i]], true);
         mc__shuffle(sh, n);
     }
     for (uint32_t i = 0; i < n && sh->rc == MC_OK; i++) {
@@ -986,7 +985,7 @@ static void mc__shard_run(struct mc__shard *sh)
         }
         struct mc__agent *a = e->agents[sh->cand[i]];
         if (a->free.n && !mc__blocked(e, a))
-            sh->rc = mc__visit(sh, sh->cand[i], false);
+            sh->rc = mc__visit(sh, a, false);
     }
     int rc = mc__chunk_flush(sh);
     if (sh->rc == MC_OK)
@@ -1135,7 +1134,7 @@ static int mc__publish(mc_engine_t *e)
             uint64_t j = i;
             for (; j < n && all[j]->fw == all[i]->fw; j++)
                 batch[j - i] = (struct mc_offer){.framework = e->fws[all[j]->fw]->id,
-                                                 .agent = e->agents[all[j]->agent]->id,
+                                                 .agent = all[j]->agent_id,
                                                  .role = all[j]->role->name,
                                                  .res = &all[j]->res,
                                                  .seq = all[j]->seq};
