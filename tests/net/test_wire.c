@@ -17,6 +17,16 @@
 
 static const mc_wire_limits_t LIM = MC_WIRE_LIMITS_DEFAULT;
 
+/* Writes sample frame @type (@size, @session) into @buf; returns its length. */
+static int sample(uint8_t *buf, size_t cap, uint16_t type, unsigned size, uint64_t session)
+{
+    mc_wire_writer_t w;
+    mc_wire_writer_init(&w, buf, cap);
+    int n = mc_sample_frame(&w, type, size, session);
+    assert_true(n > 0);
+    return n;
+}
+
 /* ---- guarded buffers ------------------------------------------------------ */
 
 struct guarded {
@@ -175,9 +185,7 @@ static void test_samples_round_trip(void **state)
 static void test_rec_equal(void **state)
 {
     static uint8_t a[1 << 16], b[1 << 16];
-    mc_wire_writer_t w;
-    mc_wire_writer_init(&w, a, sizeof a);
-    int na = mc_sample_frame(&w, MC_MSG_OFFERS, 2, 1);
+    int na = sample(a, sizeof a, MC_MSG_OFFERS, 2, 1);
     memcpy(b, a, (size_t)na);
     mc_wire_msg_t ma, mb;
     assert_int_equal(mc_wire_decode(a, (size_t)na, &LIM, MC_TO_ANY, &ma, NULL), na);
@@ -201,9 +209,7 @@ static void test_rec_equal(void **state)
 static void test_offer_values(void **state)
 {
     static uint8_t buf[1 << 16];
-    mc_wire_writer_t w;
-    mc_wire_writer_init(&w, buf, sizeof buf);
-    int n = mc_sample_frame(&w, MC_MSG_OFFERS, 3, 5);
+    int n = sample(buf, sizeof buf, MC_MSG_OFFERS, 3, 5);
     mc_wire_msg_t m;
     assert_int_equal(mc_wire_decode(buf, (size_t)n, &LIM, MC_TO_FRAMEWORK, &m, NULL), n);
     assert_int_equal(mc_wire_count(&m.body, MC_OFFERS_OFFERS), 3);
@@ -584,9 +590,7 @@ static void test_fields(void **state)
 static void test_nesting(void **state)
 {
     static uint8_t buf[1 << 16];
-    mc_wire_writer_t w;
-    mc_wire_writer_init(&w, buf, sizeof buf);
-    int n = mc_sample_frame(&w, MC_MSG_AGENT_REREGISTER, 2, 1); /* depth 2: tasks.resources */
+    int n = sample(buf, sizeof buf, MC_MSG_AGENT_REREGISTER, 2, 1); /* depth 2: tasks.resources */
     mc_wire_limits_t lim = LIM;
     mc_wire_msg_t m;
     assert_int_equal(mc_wire_decode(buf, (size_t)n, &lim, MC_TO_ANY, &m, NULL), n);
@@ -793,23 +797,20 @@ static void test_writer(void **state)
     mc_wire_put_str(&w, MC_ERROR_MESSAGE, "this message does not fit in forty bytes");
     mc_wire_put_u64(&w, MC_ERROR_TYPE, 3);
     assert_int_equal(mc_wire_end_frame(&w), MC_ELIMIT);
-    /* unsorted or adjacent ranges are not encodable */
+    /* ranges not encodable: adjacent ones, and ones at the top of the value
+     * space, where the order check must not wrap */
     uint8_t buf[256];
-    uint64_t bad[2][2] = {{5, 9}, {10, 12}};
-    mc_wire_writer_init(&w, buf, sizeof buf);
-    mc_wire_begin_frame(&w, MC_MSG_AGENT_UPDATE, 0, 1);
-    mc_wire_put_ranges(&w, MC_RESOURCE_RANGES, bad, 2);
-    assert_int_equal(mc_wire_end_frame(&w), MC_EINVAL);
+    const uint64_t bad[][2][2] = {{{5, 9}, {10, 12}}, {{UINT64_MAX - 1, UINT64_MAX - 1}, {0, 3}}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        mc_wire_writer_init(&w, buf, sizeof buf);
+        mc_wire_begin_frame(&w, MC_MSG_AGENT_UPDATE, 0, 1);
+        mc_wire_put_ranges(&w, MC_RESOURCE_RANGES, bad[i], 2);
+        assert_int_equal(mc_wire_end_frame(&w), MC_EINVAL);
+    }
     /* an unbalanced record */
     mc_wire_writer_init(&w, buf, sizeof buf);
     mc_wire_begin_frame(&w, MC_MSG_UPDATE, 0, 1);
     mc_wire_begin(&w, MC_UPDATE_STATUS);
-    assert_int_equal(mc_wire_end_frame(&w), MC_EINVAL);
-    /* ranges at the top of the value space: the order check cannot wrap */
-    uint64_t top[2][2] = {{UINT64_MAX - 1, UINT64_MAX - 1}, {0, 3}};
-    mc_wire_writer_init(&w, buf, sizeof buf);
-    mc_wire_begin_frame(&w, MC_MSG_AGENT_UPDATE, 0, 1);
-    mc_wire_put_ranges(&w, MC_RESOURCE_RANGES, top, 2);
     assert_int_equal(mc_wire_end_frame(&w), MC_EINVAL);
     /* a scalar resource, with and without a reservation */
     mc_wire_writer_init(&w, buf, sizeof buf);
@@ -900,9 +901,7 @@ static void test_writer(void **state)
 static void test_accessors_check_values(void **state)
 {
     static uint8_t buf[1 << 16];
-    mc_wire_writer_t w;
-    mc_wire_writer_init(&w, buf, sizeof buf);
-    int n = mc_sample_frame(&w, MC_MSG_OFFERS, 1, 1);
+    int n = sample(buf, sizeof buf, MC_MSG_OFFERS, 1, 1);
     mc_wire_msg_t m;
     assert_int_equal(mc_wire_decode(buf, (size_t)n, &LIM, MC_TO_ANY, &m, NULL), n);
     mc_wire_val_t ov, hv, miss;
