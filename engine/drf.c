@@ -309,7 +309,7 @@ int mc__client_init(mc_engine_t *e, struct mc__client *c, uint8_t kind, void *ow
     c->weight = weight;
     c->vents = mc__zalloc_lines(e->nshards, sizeof(*c->vents));
     c->slots = NULL;
-    if (kind != MC__FWROLE && !(c->slots = aligned_alloc(64, e->nshards * sizeof(*c->slots)))) {
+    if (kind != MC__FWROLE && !(c->slots = mc__zalloc_lines(e->nshards, sizeof(*c->slots)))) {
         free(c->vents);
         c->vents = NULL;
         return MC_ENOMEM;

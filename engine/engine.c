@@ -569,11 +569,12 @@ int mc_engine_agent_add_used(mc_engine_t *e, const char *id, const mc_res_t *tot
     struct mc__agent *a = mc__zalloc_lines(1, sizeof(*a));
     if (!a || !(a->id = strdup(id)) || (attrs && !(a->attrs = strdup(attrs))) ||
         mc_res_copy(&a->total, total) ||
-        (nused && mc__grow(&a->holds, &a->capholds, (uint32_t)nused, sizeof(*a->holds)))) {
+        (nused && !(a->holds = calloc(nused, sizeof(*a->holds))))) {
         if (a)
             mc__agent_free(a);
         goto out_slot;
     }
+    a->capholds = (uint32_t)nused; /* exactly: most agents keep few holds */
     for (size_t u = 0; u < nused; u++) {
         struct mc__fwrole *fr = mc__fwrole_get(e, used[u].framework, used[u].role);
         uint32_t fri = (uint32_t)(fr - fr->fw->roles);
