@@ -636,7 +636,7 @@ static int mc__hold_return(mc_engine_t *e, struct mc__agent *a, struct mc__hold 
     int rc = mc_res_add(&a->free, r); /* cannot overflow: the sum stays within total */
     if (rc)
         return rc;
-    a->free_ver++; /* B1 */
+    a->blocked = false; /* B1: the free vector changed */
     struct mc__fw *f = e->fws[h->fw];
     mc__charge(e, &f->roles[h->fr], r, -1);
     return MC_OK;

@@ -196,14 +196,15 @@ struct mc__agent {
      * the agent loops prefetch both, shard.c) */
     mc_res_t free;
     /* Blocked-agent cache (shard.c B1): the last visit found nothing it could
-     * offer, and that stays true while the free vector (free_ver), the
-     * candidates (e->blocked_gen) and the clock (< blocked_until) do. */
-    uint64_t free_ver, blocked_ver, blocked_gen, blocked_until;
-    uint32_t nholds;
-    bool active;
+     * offer, and that stays true while the free vector (every change clears
+     * `blocked`), the candidates (e->blocked_gen) and the clock
+     * (< blocked_until) do. */
+    uint64_t blocked_gen, blocked_until;
+    uint32_t nholds, capholds; /* the capacity too: adding a hold reads it */
+    bool active, blocked;
     struct mc__hold *holds;
     struct mc__filter *filters;
-    uint32_t nfilters;
+    uint32_t nfilters, capfilters;
     /* All-filtered summary (shard.c F1), kept by every function that adds
      * or removes a filter: the (framework, role) pairs not suppressed that
      * have a filter here, a lower bound of the filters' expiry, and the
@@ -216,7 +217,6 @@ struct mc__agent {
      * no hold without scanning them (engine.c mc__hold_find) */
     uint64_t hold_bits[2];
 
-    uint32_t capholds, capfilters;
     char *attrs;
     uint32_t idx;
     uint32_t shard, spos; /* owning shard, index in its agent list */

@@ -761,7 +761,7 @@ static void mc__apply(struct mc__shard *sh, struct mc__agent *a, struct mc__fwro
     struct mc__hold *h = p->hold;
     if (!h->offered.n)
         h->offered_at = sh->e->now;
-    a->free_ver++; /* B1 */
+    a->blocked = false; /* B1: the free vector changed */
     if (p->whole) {
         mc_res_fini(&h->offered);
         h->offered = a->free; /* the vector moves; the agent keeps nothing free */
@@ -929,7 +929,7 @@ restart:
     }
 out:
     if (rc == MC_OK && !e->nquota && sh->st.offers == offers && !restarts) {
-        a->blocked_ver = a->free_ver; /* B1: nothing here for anyone, until... */
+        a->blocked = true; /* B1: nothing here for anyone, until... */
         a->blocked_gen = e->blocked_gen;
         a->blocked_until = sh->visit_until;
     }
@@ -941,7 +941,7 @@ out:
 /* B1: visiting @a now would find the same nothing as last time. */
 static bool mc__blocked(const mc_engine_t *e, const struct mc__agent *a)
 {
-    return !e->nquota && a->blocked_gen == e->blocked_gen && a->blocked_ver == a->free_ver &&
+    return !e->nquota && a->blocked && a->blocked_gen == e->blocked_gen &&
            e->now < a->blocked_until;
 }
 
