@@ -524,16 +524,49 @@ static uint32_t mc__sorter_live(const mc_engine_t *e, const struct mc__sorter *s
     return n;
 }
 
+/* A role is contested when a sorter on its path, its own children's
+ * included, has two entries that can receive offers: only then can the order
+ * of the keys on its path change a decision. Roles come parents first (a role
+ * is created after its ancestors, and none is removed), so one pass computes
+ * contested(r) = live2(r's children) || contested(parent), the top level in
+ * place of the parent for top-level roles. */
 void mc__roles_contested(mc_engine_t *e)
 {
     bool top = mc__sorter_live(e, &e->top) > 1;
     for (uint32_t i = 0; i < e->nroles; i++) {
         struct mc__role *r = e->roles[i];
-        bool c = mc__sorter_live(e, &r->children) > 1;
-        for (struct mc__role *x = r; x && !c; x = x->parent)
-            c = x->parent ? mc__sorter_live(e, &x->parent->children) > 1 : top;
-        r->contested = c;
+        r->contested =
+            mc__sorter_live(e, &r->children) > 1 || (r->parent ? r->parent->contested : top);
     }
+}
+
+/* The clients on @r's path: its self, then its node and every ancestor's.
+ * Returns how many (depth <= 128). */
+static uint32_t mc__role_chain(struct mc__role *r, struct mc__client **chain)
+{
+    uint32_t n = 0;
+    chain[n++] = &r->self;
+    for (struct mc__role *x = r; x; x = x->parent)
+        chain[n++] = &x->node;
+    return n;
+}
+
+#define MC__CHAIN_MAX (MC_ID_MAX_LEN / 2 + 2)
+
+/* One shard: rekeys the path entries of the roles whose commits left them
+ * for later (not contested: nothing in this cycle's walk depended on their
+ * order), so the views are exact again when the cycle ends (V2). */
+void mc__rekey_due(mc_engine_t *e, struct mc__shard *sh)
+{
+    for (uint32_t i = 0; i < sh->ndue; i++) {
+        struct mc__role *r = e->roles[sh->due[i]];
+        struct mc__client *chain[MC__CHAIN_MAX];
+        uint32_t n = mc__role_chain(r, chain);
+        for (uint32_t j = 0; j < n; j++)
+            mc__vent_refresh(e, &chain[j]->vents[sh->id]);
+        r->rekey_due = false;
+    }
+    sh->ndue = 0;
 }
 
 /* Commits the allocation @q to the fwrole of view entry @v (C1-C3). Returns 0
@@ -584,22 +617,25 @@ int mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const i
 roles:;
     /* the role clients, with their staleness measured (C3) */
     struct mc__fwrole *fr = c->owner;
-    struct mc__client *chain[MC_ID_MAX_LEN / 2 + 2]; /* depth <= 128 */
-    uint32_t n = 0;
-    chain[n++] = &fr->role->self;
-    for (struct mc__role *x = fr->role; x; x = x->parent)
-        chain[n++] = &x->node;
+    struct mc__role *role = fr->role;
+    struct mc__client *chain[MC__CHAIN_MAX];
+    uint32_t n = mc__role_chain(role, chain);
+    if (!role->contested && e->nshards == 1 && !role->rekey_due) {
+        role->rekey_due = true; /* rekeyed once when the visits end (V2) */
+        sh->due[sh->ndue++] = role->idx;
+    }
     for (uint32_t i = 0; i < n; i++) {
         struct mc__client *rc = chain[i];
         struct mc__vent *rv = &rc->vents[sh->id];
         mc__slot_add(e, rc, sh->id, q, 1, 1);
+        if (!role->contested)
+            continue; /* no sibling on its path competes: its key orders nothing this
+                       * cycle; mc__rekey_due() (one shard) or the next cycle's refresh
+                       * (several) makes the views exact again (V2) */
         if (e->nshards == 1) {
             mc__vent_refresh(e, rv); /* one slot: cheap, and keeps V2 */
             continue;
         }
-        if (!fr->role->contested)
-            continue; /* no sibling on its path competes: its key orders nothing this
-                       * cycle, and the next cycle refreshes every view (V2) */
         int64_t now[MC_ENGINE_MAX_DIMS];
         mc__client_load(e, rc, now);
         /* C3: how far ahead of the next sibling in line this role was */

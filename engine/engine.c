@@ -410,6 +410,7 @@ void mc_engine_destroy(mc_engine_t *e)
     for (uint32_t k = 0; k < e->nshards; k++) {
         free(e->shards[k].agents);
         free(e->shards[k].cand);
+        free(e->shards[k].due);
         free(e->shards[k].role_ok);
         free(e->shards[k].ok_subtree);
         free(e->shards[k].chunk);
@@ -694,6 +695,7 @@ int mc_engine_agent_activate(mc_engine_t *e, const char *id, bool active)
 static void mc__role_active(mc_engine_t *e, struct mc__role *r, int delta)
 {
     e->nactive_fwroles += (uint32_t)delta; /* F1 */
+    e->contested_stale = true;
     r->nactive += (uint32_t)delta;
     for (struct mc__role *x = r; x; x = x->parent)
         x->nactive_subtree += (uint32_t)delta;

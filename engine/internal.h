@@ -128,6 +128,8 @@ struct mc__role {
     mc_res_t guarantee, limit;  /* unreserved scalar quantities; empty = none */
     struct mc__role *groot;     /* highest ancestor-or-self with a guarantee */
     bool contested;             /* a sibling on its path competes for offers (this cycle) */
+    bool rekey_due; /* one shard, not contested: its path's entries are rekeyed after the
+                     * shard's visits (drf.c V2), listed in shards[0].due */
     /* quota budgets of the current cycle (shard.c Q1-Q3), written by shards
      * during the cycle: on cache lines of their own, so that their writes do
      * not take away the lines above, which every role walk reads */
@@ -252,6 +254,8 @@ struct mc__shard {
     uint32_t nagents, capagents;
     uint32_t *cand;
     uint32_t capcand;
+    uint32_t *due; /* one shard: roles whose path entries await their rekey (drf.c V2) */
+    uint32_t ndue, capdue;
     /* roles that can take anything from this shard's agents this cycle: some
      * active framework's minimum fits in the largest free vector (shard.c) */
     uint8_t *role_ok;     /* by role index; 2: and refreshed by Q5 this cycle */
@@ -310,6 +314,7 @@ struct mc_engine {
     uint32_t nquota;                   /* roles with a guarantee or a limit */
 
     bool views_stale;         /* the cluster total or a weight changed (drf.c V2) */
+    bool contested_stale;     /* a role's active frameworks changed: recompute contested */
     uint64_t blocked_gen;     /* bumped when the candidates of any agent may change (B1) */
     uint64_t filt_epoch;      /* bumped by suppress, revive, framework removal (F1) */
     uint32_t nactive_fwroles; /* (framework, role) pairs not suppressed (F1) */
@@ -382,6 +387,7 @@ struct mc__role_iter {
 void mc__role_iter_init(struct mc__role_iter *it, mc_engine_t *e, uint32_t shard, uint64_t visit);
 struct mc__role *mc__role_iter_next(struct mc__role_iter *it);
 void mc__roles_contested(mc_engine_t *e);
+void mc__rekey_due(mc_engine_t *e, struct mc__shard *sh);
 int mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const int64_t *q);
 
 /* ---- view.c ------------------------------------------------------------------------------ */

@@ -987,6 +987,8 @@ static void mc__shard_run(struct mc__shard *sh)
         if (a->free.n && !mc__blocked(e, a))
             sh->rc = mc__visit(sh, a, false);
     }
+    if (sh->ndue)
+        mc__rekey_due(e, sh); /* one shard: V2 again, whatever happened above */
     int rc = mc__chunk_flush(sh);
     if (sh->rc == MC_OK)
         sh->rc = rc;
@@ -1164,15 +1166,18 @@ int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *stats)
     e->cycles++;
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__shard *sh = &e->shards[k];
-        if (mc__grow(&sh->cand, &sh->capcand, sh->nagents, sizeof(*sh->cand)))
+        if (mc__grow(&sh->cand, &sh->capcand, sh->nagents, sizeof(*sh->cand)) ||
+            (e->nshards == 1 && mc__grow(&sh->due, &sh->capdue, e->nroles, sizeof(*sh->due))))
             return MC_ENOMEM;
     }
     if (e->nquota)
         mc__quota_prepare(e);
     else
         e->quota_stage = e->guarantees = false;
-    if (e->nshards > 1)
+    if (e->contested_stale) {
         mc__roles_contested(e);
+        e->contested_stale = false;
+    }
 
     uint32_t seq = atomic_load_explicit(&e->cycle_seq, MC__RELAXED) + 1;
     if (e->nshards > 1) {
