@@ -21,7 +21,10 @@
  *       refreshes its views at the start of a cycle when that flag is set or
  *       when more than one shard ran the last cycle. With one shard the views
  *       also stay exact through the cycle: each commit rekeys the entries it
- *       changed (mc_engine_check() asserts exact views between cycles).
+ *       changed, except those on the path of a role that is not contested
+ *       (C3), whose order decides nothing this cycle: mc__rekey_due() rekeys
+ *       them once after the visits (mc_engine_check() asserts exact views
+ *       between cycles).
  *   C1. A fwrole client's alloc[] and count change only inside its seqlock
  *       (seq odd) during a cycle, or on the control thread between cycles.
  *   C2. A shard commits an allocation to a fwrole only if the key it read under
