@@ -197,11 +197,19 @@ static uint32_t mc__skip_level(struct mc__view *w)
 }
 
 /* Fills up[l] with the last node on list l whose key sorts before @v's
- * (NULL: the head). */
+ * (NULL: the head). A list whose last node sorts before @v is answered by
+ * that node at once: it follows the node the search has reached (x is on
+ * every list below its own), so nothing on the list between them can sort
+ * after @v's predecessor; a key that moves to the end costs O(levels). */
 static void mc__skip_find(struct mc__view *w, const struct mc__vent *v, struct mc__vent **up)
 {
     struct mc__vent *x = NULL; /* NULL stands for the head */
     for (int l = (int)w->level - 1; l >= 0; l--) {
+        struct mc__vent *t = w->tail[l];
+        if (t && t != v && mc__vent_cmp(t, v) < 0) {
+            up[l] = x = t;
+            continue;
+        }
         for (;;) {
             struct mc__vent *nx = x ? x->next[l] : w->head[l];
             if (!nx || mc__vent_cmp(nx, v) >= 0)
@@ -215,13 +223,17 @@ static void mc__skip_find(struct mc__view *w, const struct mc__vent *v, struct m
 static void mc__skip_link(struct mc__view *w, struct mc__vent *v)
 {
     struct mc__vent *up[MC__SKIP_LEVELS];
-    while (w->level < v->level)
-        w->head[w->level++] = NULL;
+    while (w->level < v->level) {
+        w->head[w->level] = w->tail[w->level] = NULL;
+        w->level++;
+    }
     mc__skip_find(w, v, up);
     for (uint32_t l = 0; l < v->level; l++) {
         struct mc__vent **slot = up[l] ? &up[l]->next[l] : &w->head[l];
         v->next[l] = *slot;
         *slot = v;
+        if (!v->next[l])
+            w->tail[l] = v;
     }
     v->prev = up[0];
     if (v->next[0])
@@ -231,10 +243,16 @@ static void mc__skip_link(struct mc__view *w, struct mc__vent *v)
 static void mc__skip_unlink(struct mc__view *w, struct mc__vent *v)
 {
     struct mc__vent *up[MC__SKIP_LEVELS];
-    mc__skip_find(w, v, up); /* keys are unique: v follows up[l] on each of its lists */
+    if (!v->prev) /* the first node is first on each of its lists: no search */
+        for (uint32_t l = 0; l < v->level; l++)
+            up[l] = NULL;
+    else
+        mc__skip_find(w, v, up); /* keys are unique: v follows up[l] on each of its lists */
     for (uint32_t l = 0; l < v->level; l++) {
         struct mc__vent **slot = up[l] ? &up[l]->next[l] : &w->head[l];
         *slot = v->next[l];
+        if (!v->next[l])
+            w->tail[l] = up[l];
     }
     if (v->next[0])
         v->next[0]->prev = v->prev;
@@ -442,21 +460,36 @@ static void mc__view_refresh(mc_engine_t *e, struct mc__view *w)
             last[l] = v;
         }
     }
+    for (uint32_t l = 0; l < w->level; l++)
+        w->tail[l] = last[l];
 }
 
-/* V2, as mc_engine_check() asserts it with one shard: every entry of @w
- * holds its client's key now, and list 0 is in key order with matching back
- * links. */
-bool mc__view_exact(const mc_engine_t *e, const struct mc__view *w)
+/* The shape of @w, as mc_engine_check() asserts it for every view: list 0
+ * holds every member once, in key order (by the keys the entries hold), with
+ * matching back links, every higher list is in that order too, and every list
+ * ends at its tail. With @exact, also V2 (one shard): every entry holds its
+ * client's key now. */
+bool mc__view_ok(const mc_engine_t *e, const struct mc__view *w, bool exact)
 {
     const struct mc__vent *prev = NULL;
     uint32_t n = 0;
     for (const struct mc__vent *v = w->level ? w->head[0] : NULL; v; prev = v, v = v->next[0]) {
+        if (v->prev != prev || (prev && mc__vent_cmp(prev, v) >= 0) || ++n > w->n)
+            return false;
+        if (!exact)
+            continue;
         int64_t alloc[MC_ENGINE_MAX_DIMS];
         uint64_t count;
         mc__client_read(e, v->c, alloc, &count);
-        if (v->share != mc__share_of(e, alloc, v->c->weight) || v->count != count ||
-            v->prev != prev || (prev && mc__vent_cmp(prev, v) >= 0) || ++n > w->n)
+        if (v->share != mc__share_of(e, alloc, v->c->weight) || v->count != count)
+            return false;
+    }
+    for (uint32_t l = 0; l < w->level; l++) {
+        const struct mc__vent *last = NULL;
+        for (const struct mc__vent *v = w->head[l]; v; last = v, v = v->next[l])
+            if (l >= v->level || (last && mc__vent_cmp(last, v) >= 0))
+                return false;
+        if (last != w->tail[l])
             return false;
     }
     return n == w->n;

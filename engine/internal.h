@@ -92,12 +92,16 @@ struct __attribute__((aligned(64))) mc__vent {
 
 /* One shard's order of one sorter's clients: a skip list (Pugh, CACM 1990)
  * sorted by key, so that taking the first eligible entry is O(1) per entry
- * walked and moving an entry whose key changed is O(log n). `all` lists the
- * members in no order, for the refresh that rebuilds the list. */
+ * walked and moving an entry whose key changed is O(log n); O(1) expected in
+ * the common case of DRF, where the first entry moves to (near) the end: the
+ * first node is unlinked from the heads, and a search starts from the last
+ * node of each list when the key sorts after it. `all` lists the members in
+ * no order, for the refresh that rebuilds the list. */
 struct mc__view {
     struct mc__vent *head[MC__SKIP_LEVELS];
-    uint32_t level; /* lists in use */
-    uint64_t rng;   /* node levels */
+    struct mc__vent *tail[MC__SKIP_LEVELS]; /* the last node of each list (NULL: empty) */
+    uint32_t level;                         /* lists in use */
+    uint64_t rng;                           /* node levels */
     struct mc__vent **all;
     uint32_t n, cap;
 };
@@ -374,7 +378,7 @@ void mc__client_load(const mc_engine_t *e, struct mc__client *c, int64_t *alloc)
 void mc__qty(const mc_engine_t *e, int64_t *q, const mc_res_t *r);
 void mc__charge(mc_engine_t *e, struct mc__fwrole *fr, const mc_res_t *r, int sign);
 void mc__views_refresh(mc_engine_t *e, uint32_t shard);
-bool mc__view_exact(const mc_engine_t *e, const struct mc__view *w);
+bool mc__view_ok(const mc_engine_t *e, const struct mc__view *w, bool exact);
 bool mc__vent_refresh(mc_engine_t *e, struct mc__vent *v);
 #define MC__ROLE_DEPTH (MC_ID_MAX_LEN / 2 + 2) /* a role name has at most 128 components */
 struct mc__role_iter {
