@@ -46,12 +46,13 @@
  *
  * Memory orders (seqlock after Boehm, "Can seqlocks get along with programming
  * language memory models?", MSPC 2012):
- *   writer  CAS(seq, s, s+1, acquire); fence(release); adds (relaxed);
+ *   writer  CAS(seq, s, s+1, acquire); fence(release); stores (relaxed) of
+ *           the sums read under s (the CAS shut out every other writer);
  *           store(seq, s+2, release)
  *   reader  s1 = load(seq, acquire); loads (relaxed); fence(acquire);
  *           s2 = load(seq, relaxed); retry unless s1 == s2 and s1 is even
  *   The writer's release fence pairs with the reader's acquire fence: a reader
- *   that saw any of the adds also sees seq != s. The final release store pairs
+ *   that saw any of the stores also sees seq != s. The final release store pairs
  *   with the reader's first acquire load. The per-shard parts of role clients
  *   are relaxed atomics with one writer each: their values are numbers, they
  *   publish nothing.
@@ -641,13 +642,14 @@ int mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const i
             break;
     }
     atomic_thread_fence(memory_order_release); /* pair: readers' acquire fence (C1) */
+    /* the CAS made this shard the only writer until seq moves on (C1), and
+     * alloc[] and count are what it read under s: plain stores of the sums,
+     * no locked adds */
     for (uint32_t d = 0; d < e->ndims; d++)
         if (q[d])
-            atomic_fetch_add_explicit(&c->alloc[d], q[d], MC__RELAXED);
-    atomic_fetch_add_explicit(&c->count, 1, MC__RELAXED);
+            atomic_store_explicit(&c->alloc[d], alloc[d] += q[d], MC__RELAXED);
+    atomic_store_explicit(&c->count, count + 1, MC__RELAXED);
     atomic_store_explicit(&c->seq, s + 2, memory_order_release); /* pair: readers' first load */
-    for (uint32_t d = 0; d < e->ndims; d++)
-        alloc[d] += q[d];
     mc__vent_rekey(v, mc__share_of(e, alloc, c->weight), count + 1);
 
 roles:;
