@@ -1098,6 +1098,24 @@ static int mc__dec_cmp(const void *pa, const void *pb)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+/* Sorts one framework's decisions by seq. They come as S increasing runs
+ * (one per shard) of usually a few decisions each: an insertion sort, with no
+ * call per comparison, unless the group is large. */
+static void mc__dec_sort(struct mc__decision **d, uint64_t n)
+{
+    if (n > 64) {
+        qsort(d, n, sizeof(*d), mc__dec_cmp);
+        return;
+    }
+    for (uint64_t i = 1; i < n; i++) {
+        struct mc__decision *x = d[i];
+        uint64_t j = i;
+        for (; j > 0 && d[j - 1]->seq > x->seq; j--)
+            d[j] = d[j - 1];
+        d[j] = x;
+    }
+}
+
 /* Hands the cycle's decisions to the offer callback, one batch per framework,
  * each in decision order; frees them. */
 static int mc__publish(mc_engine_t *e)
@@ -1128,8 +1146,7 @@ static int mc__publish(mc_engine_t *e)
                 uint64_t j = i;
                 while (j < n && all[j]->fw == all[i]->fw)
                     j++;
-                if (j - i > 1)
-                    qsort(all + i, j - i, sizeof(*all), mc__dec_cmp);
+                mc__dec_sort(all + i, j - i);
                 i = j;
             }
         for (uint64_t i = 0; i < n;) {
