@@ -26,6 +26,16 @@ static uint64_t mcb_clock(void *arg)
     return ((struct mcb_world *)arg)->now;
 }
 
+/* The number in an id the worlds below make: one letter, then decimal
+ * digits. (strtoul's generality cost a visible share of a cycle.) */
+static uint32_t mcb_id_num(const char *id)
+{
+    uint32_t v = 0;
+    for (const char *p = id + 1; *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (uint32_t)(*p - '0');
+    return v;
+}
+
 static void mcb_on_offers(void *arg, const struct mc_offer *o, size_t n)
 {
     struct mcb_world *w = arg;
@@ -40,8 +50,8 @@ static void mcb_on_offers(void *arg, const struct mc_offer *o, size_t n)
         w->capoffers = cap;
     }
     for (size_t i = 0; i < n; i++) {
-        w->offers[w->noffers].fw = (uint32_t)strtoul(o[i].framework + 1, NULL, 10);
-        w->offers[w->noffers].agent = (uint32_t)strtoul(o[i].agent + 1, NULL, 10);
+        w->offers[w->noffers].fw = mcb_id_num(o[i].framework);
+        w->offers[w->noffers].agent = mcb_id_num(o[i].agent);
         w->noffers++;
     }
 }
