@@ -31,6 +31,9 @@ static void log_offers(void *arg, const struct mc_offer *o, size_t n)
 {
     struct log *l = arg;
     for (size_t i = 0; i < n; i++) {
+        /* one framework per batch, its shards' decisions interleaved by seq */
+        assert_true(i == 0 || o[i].seq >= o[i - 1].seq);
+        assert_string_equal(o[i].framework, o[0].framework);
         if (l->n == 4096)
             return;
         snprintf(l->o[l->n].fw, 16, "%s", o[i].framework);
