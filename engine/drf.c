@@ -206,13 +206,13 @@ static void mc__skip_find(struct mc__view *w, const struct mc__vent *v, struct m
 {
     struct mc__vent *x = NULL; /* NULL stands for the head */
     for (int l = (int)w->level - 1; l >= 0; l--) {
-        struct mc__vent *t = w->tail[l];
+        struct mc__vent *t = w->lv[l].tail;
         if (t && t != v && mc__vent_cmp(t, v) < 0) {
             up[l] = x = t;
             continue;
         }
         for (;;) {
-            struct mc__vent *nx = x ? x->next[l] : w->head[l];
+            struct mc__vent *nx = x ? x->next[l] : w->lv[l].head;
             if (!nx || mc__vent_cmp(nx, v) >= 0)
                 break;
             x = nx;
@@ -225,16 +225,16 @@ static void mc__skip_link(struct mc__view *w, struct mc__vent *v)
 {
     struct mc__vent *up[MC__SKIP_LEVELS];
     while (w->level < v->level) {
-        w->head[w->level] = w->tail[w->level] = NULL;
+        w->lv[w->level].head = w->lv[w->level].tail = NULL;
         w->level++;
     }
     mc__skip_find(w, v, up);
     for (uint32_t l = 0; l < v->level; l++) {
-        struct mc__vent **slot = up[l] ? &up[l]->next[l] : &w->head[l];
+        struct mc__vent **slot = up[l] ? &up[l]->next[l] : &w->lv[l].head;
         v->next[l] = *slot;
         *slot = v;
         if (!v->next[l])
-            w->tail[l] = v;
+            w->lv[l].tail = v;
     }
     v->prev = up[0];
     if (v->next[0])
@@ -250,10 +250,10 @@ static void mc__skip_unlink(struct mc__view *w, struct mc__vent *v)
     else
         mc__skip_find(w, v, up); /* keys are unique: v follows up[l] on each of its lists */
     for (uint32_t l = 0; l < v->level; l++) {
-        struct mc__vent **slot = up[l] ? &up[l]->next[l] : &w->head[l];
+        struct mc__vent **slot = up[l] ? &up[l]->next[l] : &w->lv[l].head;
         *slot = v->next[l];
         if (!v->next[l])
-            w->tail[l] = up[l];
+            w->lv[l].tail = up[l];
     }
     if (v->next[0])
         v->next[0]->prev = v->prev;
@@ -299,7 +299,7 @@ bool mc__vent_refresh(mc_engine_t *e, struct mc__vent *v)
 
 int mc__sorter_init(mc_engine_t *e, struct mc__sorter *s)
 {
-    s->views = calloc(e->nshards, sizeof(*s->views));
+    s->views = mc__zalloc_lines(e->nshards, sizeof(*s->views));
     if (!s->views)
         return MC_ENOMEM;
     for (uint32_t k = 0; k < e->nshards; k++)
@@ -447,7 +447,7 @@ static void mc__view_refresh(mc_engine_t *e, struct mc__view *w)
         qsort(w->all, w->n, sizeof(*w->all), mc__vent_qcmp);
     struct mc__vent *last[MC__SKIP_LEVELS] = {0};
     for (uint32_t l = 0; l < w->level; l++)
-        w->head[l] = NULL;
+        w->lv[l].head = NULL;
     for (uint32_t i = 0; i < w->n; i++) {
         struct mc__vent *v = w->all[i];
         v->idx = i;
@@ -457,12 +457,12 @@ static void mc__view_refresh(mc_engine_t *e, struct mc__view *w)
             if (last[l])
                 last[l]->next[l] = v;
             else
-                w->head[l] = v;
+                w->lv[l].head = v;
             last[l] = v;
         }
     }
     for (uint32_t l = 0; l < w->level; l++)
-        w->tail[l] = last[l];
+        w->lv[l].tail = last[l];
 }
 
 /* The shape of @w, as mc_engine_check() asserts it for every view: list 0
@@ -474,7 +474,7 @@ bool mc__view_ok(const mc_engine_t *e, const struct mc__view *w, bool exact)
 {
     const struct mc__vent *prev = NULL;
     uint32_t n = 0;
-    for (const struct mc__vent *v = w->level ? w->head[0] : NULL; v; prev = v, v = v->next[0]) {
+    for (const struct mc__vent *v = w->level ? w->lv[0].head : NULL; v; prev = v, v = v->next[0]) {
         if (v->prev != prev || (prev && mc__vent_cmp(prev, v) >= 0) || ++n > w->n)
             return false;
         if (!exact)
@@ -487,10 +487,10 @@ bool mc__view_ok(const mc_engine_t *e, const struct mc__view *w, bool exact)
     }
     for (uint32_t l = 0; l < w->level; l++) {
         const struct mc__vent *last = NULL;
-        for (const struct mc__vent *v = w->head[l]; v; last = v, v = v->next[l])
+        for (const struct mc__vent *v = w->lv[l].head; v; last = v, v = v->next[l])
             if (l >= v->level || (last && mc__vent_cmp(last, v) >= 0))
                 return false;
-        if (last != w->tail[l])
+        if (last != w->lv[l].tail)
             return false;
     }
     return n == w->n;

@@ -97,18 +97,21 @@ struct __attribute__((aligned(64))) mc__vent {
  * first node is unlinked from the heads, and a search starts from the last
  * node of each list when the key sorts after it. `all` lists the members in
  * no order, for the refresh that rebuilds the list. */
-struct mc__view {
-    struct mc__vent *head[MC__SKIP_LEVELS];
-    struct mc__vent *tail[MC__SKIP_LEVELS]; /* the last node of each list (NULL: empty) */
-    uint32_t level;                         /* lists in use */
-    uint64_t rng;                           /* node levels */
-    struct mc__vent **all;
+struct __attribute__((aligned(64))) mc__view {
+    /* a small view (most roles have few children) fits one cache line;
+     * each shard's view starts a line of its own (mc__sorter_init) */
+    uint32_t level; /* lists in use */
     uint32_t n, cap;
+    uint64_t rng; /* node levels */
+    struct mc__vent **all;
+    struct {
+        struct mc__vent *head, *tail; /* the first and last node of list l (NULL: empty) */
+    } lv[MC__SKIP_LEVELS];
 };
 
 static inline struct mc__vent *mc__view_first(const struct mc__view *w)
 {
-    return w->head[0];
+    return w->lv[0].head;
 }
 
 /* A sorter: the role tree's top level, one role's children, or one role's
