@@ -412,6 +412,19 @@ static void mc__client_add(mc_engine_t *e, struct mc__client *c, const int64_t *
         mc__vent_refresh(e, &c->vents[k]); /* keeps V2 */
 }
 
+/* The clients on @r's path: its self, then its node and every ancestor's.
+ * Returns how many (depth <= 128). */
+static uint32_t mc__role_chain(struct mc__role *r, struct mc__client **chain)
+{
+    uint32_t n = 0;
+    chain[n++] = &r->self;
+    for (struct mc__role *x = r; x; x = x->parent)
+        chain[n++] = &x->node;
+    return n;
+}
+
+#define MC__CHAIN_MAX (MC_ID_MAX_LEN / 2 + 2)
+
 /* Adds (sign = +1) or removes (-1) the scalar quantities of @r to/from the
  * fwrole @fr, its role's self and every ancestor's node. Context: control
  * thread, between cycles. Allocation counts are left alone: they count offers
@@ -421,9 +434,9 @@ void mc__charge(mc_engine_t *e, struct mc__fwrole *fr, const mc_res_t *r, int si
     int64_t q[MC_ENGINE_MAX_DIMS];
     mc__qty(e, q, r);
     mc__client_add(e, &fr->c, q, sign);
-    mc__client_add(e, &fr->role->self, q, sign);
-    for (struct mc__role *x = fr->role; x; x = x->parent)
-        mc__client_add(e, &x->node, q, sign);
+    struct mc__client *chain[MC__CHAIN_MAX];
+    for (uint32_t i = 0, n = mc__role_chain(fr->role, chain); i < n; i++)
+        mc__client_add(e, chain[i], q, sign);
 }
 
 /* ---- during a cycle ------------------------------------------------------------------ */
@@ -475,7 +488,7 @@ bool mc__view_ok(const mc_engine_t *e, const struct mc__view *w, bool exact)
     const struct mc__vent *prev = NULL;
     uint32_t n = 0;
     for (const struct mc__vent *v = w->level ? w->lv[0].head : NULL; v; prev = v, v = v->next[0]) {
-        if (v->prev != prev || (prev && mc__vent_cmp(prev, v) >= 0) || ++n > w->n)
+        if (v->prev != prev || ++n > w->n) /* the order: the loop over every list below */
             return false;
         if (!exact)
             continue;
@@ -577,18 +590,14 @@ void mc__roles_contested(mc_engine_t *e)
     }
 }
 
-/* The clients on @r's path: its self, then its node and every ancestor's.
- * Returns how many (depth <= 128). */
-static uint32_t mc__role_chain(struct mc__role *r, struct mc__client **chain)
+bool mc__role_path_moved(mc_engine_t *e, struct mc__role *r, uint32_t shard)
 {
-    uint32_t n = 0;
-    chain[n++] = &r->self;
-    for (struct mc__role *x = r; x; x = x->parent)
-        chain[n++] = &x->node;
-    return n;
+    struct mc__client *chain[MC__CHAIN_MAX];
+    bool moved = false;
+    for (uint32_t i = 0, n = mc__role_chain(r, chain); i < n; i++)
+        moved |= mc__vent_refresh(e, &chain[i]->vents[shard]);
+    return moved;
 }
-
-#define MC__CHAIN_MAX (MC_ID_MAX_LEN / 2 + 2)
 
 /* One shard: rekeys the path entries of the roles whose commits left them
  * for later (not contested: nothing in this cycle's walk depended on their
@@ -597,10 +606,7 @@ void mc__rekey_due(mc_engine_t *e, struct mc__shard *sh)
 {
     for (uint32_t i = 0; i < sh->ndue; i++) {
         struct mc__role *r = e->roles[sh->due[i]];
-        struct mc__client *chain[MC__CHAIN_MAX];
-        uint32_t n = mc__role_chain(r, chain);
-        for (uint32_t j = 0; j < n; j++)
-            mc__vent_refresh(e, &chain[j]->vents[sh->id]);
+        mc__role_path_moved(e, r, sh->id);
         r->rekey_due = false;
     }
     sh->ndue = 0;

@@ -394,6 +394,10 @@ struct mc__role_iter {
 void mc__role_iter_init(struct mc__role_iter *it, mc_engine_t *e, uint32_t shard, uint64_t visit);
 struct mc__role *mc__role_iter_next(struct mc__role_iter *it);
 void mc__roles_contested(mc_engine_t *e);
+/* Refreshes shard @shard's view of @r's path (self, then each node up to the
+ * top) from the clients' keys. True when one of them moved, so the role order
+ * may have changed. */
+bool mc__role_path_moved(mc_engine_t *e, struct mc__role *r, uint32_t shard);
 void mc__rekey_due(mc_engine_t *e, struct mc__shard *sh);
 int mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const int64_t *q);
 

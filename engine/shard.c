@@ -789,16 +789,6 @@ static void mc__apply(struct mc__shard *sh, struct mc__agent *a, struct mc__fwro
     }
 }
 
-/* Refreshes this shard's view of @r's path (self, then each node up to the
- * top). True when one of them moved, so the role order may have changed. */
-static bool mc__role_path_moved(mc_engine_t *e, struct mc__role *r, uint32_t id)
-{
-    bool moved = mc__vent_refresh(e, &r->self.vents[id]);
-    for (struct mc__role *x = r; x; x = x->parent)
-        moved |= mc__vent_refresh(e, &x->node.vents[id]);
-    return moved;
-}
-
 /* The part of @a's free vector that role @r may use: the free vector itself
  * when all of it may go to @r (no reservations for other roles: no copy), or
  * the allocatable items copied into @buf. NULL on MC_ENOMEM. */
