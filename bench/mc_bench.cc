@@ -11,7 +11,7 @@
 //   cycle_p50_ms, cycle_p99_ms   over the timed cycles
 //   cycle_first_ms     the first timed cycle (for rounds >= F: the one that
 //                      checks every filter; later ones skip blocked agents)
-//   fairness_error     largest per-commit lead (engine.md), when shards > 1
+//   fairness_error     largest error of a shard's share estimate (engine.md), shards > 1
 //
 // Tiers: --mc_tier=smoke (a few seconds, run by .ci/run: small sizes, the
 // invariants asserted) or --mc_tier=full (the grid, run by hand: bench/run).

@@ -8,64 +8,62 @@
  *
  * Every shard keeps its own sorted view of every sorter (the role tree's top
  * level, each role's children, each role's frameworks) and walks it without
- * locks. The truth is in the clients' atomic counters, which every shard
- * updates.
+ * locks. With one shard this is sequential DRF. With S > 1 the shards decide
+ * at the same time from one snapshot of the shares, the allocations as the
+ * cycle found them, plus what each shard itself allocated since, counted as
+ * if every shard had allocated alike from its own agents. No shard reads
+ * during a cycle what another one writes, so shards do not wait for, retry
+ * against or take cache lines from each other.
  *
  * Invariants:
+ *   C1. A client's alloc[] and count change during a cycle only with one
+ *       shard (its commits); with S > 1, shard k adds only to the client's
+ *       slots[k], and when every shard is done the control thread adds the
+ *       slots into alloc[] and count and zeroes them (mc__fold): between
+ *       cycles every slot is zero and alloc[] is exact.
  *   V1. During a cycle allocations only grow (answers to offers, removals and
- *       finished tasks are applied between cycles), so a view entry, which
- *       holds a key its client had at some earlier moment, is a lower bound of
- *       the client's key now.
- *   V2. Between cycles every view holds the exact keys, sorted, except when
- *       e->views_stale says the cluster total or a weight changed; each shard
- *       refreshes its views at the start of a cycle when that flag is set or
- *       when more than one shard ran the last cycle. With one shard the views
- *       also stay exact through the cycle: each commit rekeys the entries it
- *       changed, except those on the path of a role that is not contested
- *       (C3), whose order decides nothing this cycle: mc__rekey_due() rekeys
- *       them once after the visits (mc_engine_check() asserts exact views
- *       between cycles).
- *   C1. A fwrole client's alloc[] and count change only inside its seqlock
- *       (seq odd) during a cycle, or on the control thread between cycles.
- *   C2. A shard commits an allocation to a fwrole only if the key it read under
- *       the seqlock equals its view entry's key and the entry still sorts no
- *       later than its successor. By V1 every later entry's true key is >= its
- *       view key >= ours, so the framework chosen is the true DRF minimum among
- *       the eligible frameworks of the role at the instant of the commit: the
- *       framework level of a sharded cycle is exactly sequential DRF for some
- *       interleaving of the shards' decisions (tests/stress/test_shards.c).
- *       With one shard the view entry is the client's key (V2), so the
- *       commit uses it without reading the client first.
- *   C3. Role clients are updated in the committing shard's own part (one
- *       writer per part) after the fwrole commit. A shard validates the role
- *       order against fresh role keys before it commits, unless nothing on the
- *       role's path competes (r->contested), so a role can be chosen on a stale
- *       key only within the window of other shards' in-flight commits. The
- *       largest share gap seen this way is the cycle's fairness error
- *       (mc_cycle_stats.fairness_error).
+ *       finished tasks are applied between cycles), so keys only grow and
+ *       entries only move towards the end of their lists.
+ *   V2. Shard k's key of a client is (mc__vent_key): share = max over names d
+ *       of (alloc[d] + slots[k].alloc[d] * free[d] / free_k[d]) / total[d],
+ *       divided by the weight, where free and free_k are the free units of d
+ *       on the active agents of the cluster and of shard k when the cycle
+ *       started (mc__scales_set); count = count + slots[k].count.
+ *       With one shard, and between cycles, this is the exact key. Every view
+ *       holds its shard's keys, sorted: each commit rekeys what it changed,
+ *       except the entries on the path of a role that is not contested
+ *       (nothing else competes for offers on its path, so their order decides
+ *       nothing this cycle), rekeyed once after the visits with one shard
+ *       (mc__rekey_due) and by the refresh with several. A shard refreshes its
+ *       views (re-reads every key, sorts, relinks) when a cycle starts after
+ *       a multi-shard cycle (the fold changed the keys) or after the cluster
+ *       total or a weight changed (e->views_stale). mc_engine_check() checks
+ *       every view's shape after every command, and its keys with one shard.
+ *   C2. A commit goes to the first eligible entry of the shard's view: with one
+ *       shard the DRF minimum; with S > 1 the minimum by the shard's estimates.
+ *       Shard k's estimate of a client differs from its true share at the
+ *       cycle's end by what the other shards allocated to it, less what the
+ *       scale supposed; mc__fold() reports the largest such difference over
+ *       the clients each shard allocated to (mc_cycle_stats.fairness_error).
+ *       When the shards' agents are alike and so are the frameworks' answers
+ *       on them, the estimates are right on average; otherwise a cycle can
+ *       give a client up to about one shard's worth of its offers more or
+ *       less than sequential DRF, and the next cycle starts from the true
+ *       shares (docs/engine.md, "Fairness across shards").
  *
- * Memory orders (seqlock after Boehm, "Can seqlocks get along with programming
- * language memory models?", MSPC 2012):
- *   writer  CAS(seq, s, s+1, acquire); fence(release); stores (relaxed) of
- *           the sums read under s (the CAS shut out every other writer);
- *           store(seq, s+2, release)
- *   reader  s1 = load(seq, acquire); loads (relaxed); fence(acquire);
- *           s2 = load(seq, relaxed); retry unless s1 == s2 and s1 is even
- *   The writer's release fence pairs with the reader's acquire fence: a reader
- *   that saw any of the stores also sees seq != s. The final release store pairs
- *   with the reader's first acquire load. The per-shard parts of role clients
- *   are relaxed atomics with one writer each: their values are numbers, they
- *   publish nothing.
+ * Memory orders: none in this file. alloc[] and count are written by the
+ * control thread between cycles or by the only shard, slots[k] by shard k
+ * during a cycle and the control thread after it; the cycle's start (the
+ * release store of cycle_seq, the workers' acquire load) and its end (each
+ * worker's release store of done, the control thread's acquire load; shard.c
+ * S2) order every access from two threads.
  */
 #include "engine/internal.h"
 #include "engine/status.h"
 
-#include <sched.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MC__RELAXED   memory_order_relaxed
-#define MC__SEQ_SPINS 64 /* pauses while a seqlock is held before yielding the core */
 
 /* ---- keys ------------------------------------------------------------------------- */
 
@@ -90,75 +88,44 @@ void mc__qty(const mc_engine_t *e, int64_t *q, const mc_res_t *r)
             q[e->dim_of[r->items[i].name]] += r->items[i].v.milli;
 }
 
-void mc__client_load(const mc_engine_t *e, struct mc__client *c, int64_t *alloc)
+/* Context: between cycles, or a cycle's only shard (C1). */
+void mc__client_load(const mc_engine_t *e, const struct mc__client *c, int64_t *alloc)
 {
+    memcpy(alloc, c->alloc, e->ndims * sizeof(*alloc));
+}
+
+/* The shard of view entry @v. */
+static uint32_t mc__vent_shard(const struct mc__vent *v)
+{
+    return (uint32_t)(v - v->c->vents);
+}
+
+/* @v's shard's key of its client (V2). Context: that shard, or the control
+ * thread between cycles. */
+static void mc__vent_key(const mc_engine_t *e, const struct mc__vent *v, double *share,
+                         uint64_t *count)
+{
+    const struct mc__client *c = v->c;
     if (!c->slots) {
-        for (uint32_t d = 0; d < e->ndims; d++)
-            alloc[d] = atomic_load_explicit(&c->alloc[d], MC__RELAXED);
+        *share = mc__share_of(e, c->alloc, c->weight);
+        *count = c->count;
         return;
     }
-    for (uint32_t d = 0; d < e->ndims; d++)
-        alloc[d] = 0;
-    for (uint32_t k = 0; k < e->nshards; k++)
-        for (uint32_t d = 0; d < e->ndims; d++)
-            alloc[d] += atomic_load_explicit(&c->slots[k].alloc[d], MC__RELAXED);
-}
-
-static uint64_t mc__client_count(const mc_engine_t *e, struct mc__client *c)
-{
-    if (!c->slots)
-        return atomic_load_explicit(&c->count, MC__RELAXED);
-    uint64_t n = 0;
-    for (uint32_t k = 0; k < e->nshards; k++)
-        n += atomic_load_explicit(&c->slots[k].count, MC__RELAXED);
-    return n;
-}
-
-/* Adds @q (and @dcount allocations) to shard @k's part of role client @c.
- * Context: shard @k during a cycle, or the control thread between cycles:
- * one writer per slot, so a load and a store suffice. */
-static void mc__slot_add(const mc_engine_t *e, struct mc__client *c, uint32_t k, const int64_t *q,
-                         int sign, uint64_t dcount)
-{
-    struct mc__cslot *sl = &c->slots[k];
-    for (uint32_t d = 0; d < e->ndims; d++)
-        if (q[d])
-            atomic_store_explicit(&sl->alloc[d],
-                                  atomic_load_explicit(&sl->alloc[d], MC__RELAXED) + sign * q[d],
-                                  MC__RELAXED);
-    if (dcount)
-        atomic_store_explicit(&sl->count, atomic_load_explicit(&sl->count, MC__RELAXED) + dcount,
-                              MC__RELAXED);
-}
-
-/* Reads a consistent (alloc, count) of @c: under the seqlock for a fwrole
- * (C1), plainly for a role client. Returns the even seq it read under. */
-static uint64_t mc__client_read(const mc_engine_t *e, struct mc__client *c, int64_t *alloc,
-                                uint64_t *count)
-{
-    if (c->kind != MC__FWROLE) {
-        mc__client_load(e, c, alloc);
-        *count = mc__client_count(e, c);
-        return 0;
-    }
-    for (unsigned spins = 0;; spins++) {
-        uint64_t s1 = atomic_load_explicit(&c->seq, memory_order_acquire); /* pair: writer's end */
-        if (s1 & 1) {
-            /* a writer is inside (a few stores); if it stays there, its thread
-             * was preempted, as happens with more shards than cores: give it
-             * the core rather than spin out the time slice */
-            if (spins < MC__SEQ_SPINS)
-                mc__cpu_relax();
-            else
-                sched_yield();
+    const struct mc__shard *sh = &e->shards[mc__vent_shard(v)];
+    const struct mc__cslot *sl = &c->slots[sh->id];
+    double s = 0;
+    for (uint32_t d = 0; d < e->ndims; d++) {
+        if (e->total[d] <= 0)
             continue;
-        }
-        mc__client_load(e, c, alloc);
-        *count = atomic_load_explicit(&c->count, MC__RELAXED);
-        atomic_thread_fence(memory_order_acquire); /* pair: writer's release fence */
-        if (atomic_load_explicit(&c->seq, MC__RELAXED) == s1)
-            return s1;
+        /* the same double as mc__share_of's while the slot is empty */
+        double x = c->alloc[d] > 0 ? (double)c->alloc[d] / (double)e->total[d] : 0;
+        if (sl->alloc[d] > 0)
+            x += (double)sl->alloc[d] * sh->scale[d];
+        if (x > s)
+            s = x;
     }
+    *share = s / c->weight;
+    *count = c->count + sl->count;
 }
 
 static int mc__key_cmp(double sa, uint64_t ca, const struct mc__client *a, double sb, uint64_t cb,
@@ -280,19 +247,13 @@ static bool mc__vent_rekey(struct mc__vent *v, double share, uint64_t count)
     return true;
 }
 
-static void mc__vent_set(const mc_engine_t *e, struct mc__vent *v, const int64_t *alloc,
-                         uint64_t count)
+/* Rekeys @v from its client (V2). */
+static void mc__vent_refresh(mc_engine_t *e, struct mc__vent *v)
 {
-    v->share = mc__share_of(e, alloc, v->c->weight);
-    v->count = count;
-}
-
-bool mc__vent_refresh(mc_engine_t *e, struct mc__vent *v)
-{
-    int64_t alloc[MC_ENGINE_MAX_DIMS];
+    double share;
     uint64_t count;
-    mc__client_read(e, v->c, alloc, &count);
-    return mc__vent_rekey(v, mc__share_of(e, alloc, v->c->weight), count);
+    mc__vent_key(e, v, &share, &count);
+    mc__vent_rekey(v, share, count);
 }
 
 /* ---- sorters and clients ------------------------------------------------------------ */
@@ -318,10 +279,8 @@ void mc__sorter_fini(mc_engine_t *e, struct mc__sorter *s)
 int mc__client_init(mc_engine_t *e, struct mc__client *c, uint8_t kind, void *owner,
                     const char *name, double weight)
 {
-    atomic_init(&c->seq, 0);
-    for (uint32_t d = 0; d < MC_ENGINE_MAX_DIMS; d++)
-        atomic_init(&c->alloc[d], 0);
-    atomic_init(&c->count, 0);
+    memset(c->alloc, 0, sizeof(c->alloc));
+    c->count = 0;
     c->kind = kind;
     c->owner = owner;
     c->name = name;
@@ -330,19 +289,14 @@ int mc__client_init(mc_engine_t *e, struct mc__client *c, uint8_t kind, void *ow
         c->name_key |= (uint64_t)(unsigned char)name[i] << (56 - 8 * i);
     c->weight = weight;
     c->vents = mc__zalloc_lines(e->nshards, sizeof(*c->vents));
-    c->slots = NULL;
-    if (kind != MC__FWROLE && !(c->slots = mc__zalloc_lines(e->nshards, sizeof(*c->slots)))) {
+    c->slots = NULL; /* C1: a part per shard when there are several (zeroed) */
+    if (e->nshards > 1 && !(c->slots = mc__zalloc_lines(e->nshards, sizeof(*c->slots)))) {
         free(c->vents);
         c->vents = NULL;
         return MC_ENOMEM;
     }
     if (!c->vents)
         return MC_ENOMEM;
-    for (uint32_t k = 0; c->slots && k < e->nshards; k++) {
-        for (uint32_t d = 0; d < MC_ENGINE_MAX_DIMS; d++)
-            atomic_init(&c->slots[k].alloc[d], 0);
-        atomic_init(&c->slots[k].count, 0);
-    }
     for (uint32_t k = 0; k < e->nshards; k++)
         c->vents[k].c = c;
     return MC_OK;
@@ -375,10 +329,7 @@ int mc__sorter_insert(mc_engine_t *e, struct mc__sorter *s, struct mc__client *c
             return MC_ENOMEM;
         }
         struct mc__vent *v = &c->vents[k];
-        int64_t alloc[MC_ENGINE_MAX_DIMS];
-        uint64_t count;
-        mc__client_read(e, c, alloc, &count);
-        mc__vent_set(e, v, alloc, count);
+        mc__vent_key(e, v, &v->share, &v->count);
         v->view = w;
         v->stamp = 0;
         v->idx = w->n;
@@ -400,12 +351,8 @@ void mc__sorter_remove(mc_engine_t *e, struct mc__client *c)
 
 static void mc__client_add(mc_engine_t *e, struct mc__client *c, const int64_t *q, int sign)
 {
-    if (c->slots)
-        mc__slot_add(e, c, 0, q, sign, 0); /* no shard runs: slot 0 will do */
-    else
-        for (uint32_t d = 0; d < e->ndims; d++)
-            if (q[d])
-                atomic_fetch_add_explicit(&c->alloc[d], sign * q[d], MC__RELAXED);
+    for (uint32_t d = 0; d < e->ndims; d++)
+        c->alloc[d] += sign * q[d];
     if (e->views_stale)
         return;
     for (uint32_t k = 0; k < e->nshards; k++)
@@ -450,12 +397,8 @@ static int mc__vent_qcmp(const void *a, const void *b)
  * sorted members (each keeps its level). */
 static void mc__view_refresh(mc_engine_t *e, struct mc__view *w)
 {
-    for (uint32_t i = 0; i < w->n; i++) {
-        int64_t alloc[MC_ENGINE_MAX_DIMS];
-        uint64_t count;
-        mc__client_read(e, w->all[i]->c, alloc, &count);
-        mc__vent_set(e, w->all[i], alloc, count);
-    }
+    for (uint32_t i = 0; i < w->n; i++)
+        mc__vent_key(e, w->all[i], &w->all[i]->share, &w->all[i]->count);
     if (w->n > 1)
         qsort(w->all, w->n, sizeof(*w->all), mc__vent_qcmp);
     struct mc__vent *last[MC__SKIP_LEVELS] = {0};
@@ -492,10 +435,10 @@ bool mc__view_ok(const mc_engine_t *e, const struct mc__view *w, bool exact)
             return false;
         if (!exact)
             continue;
-        int64_t alloc[MC_ENGINE_MAX_DIMS];
+        double share;
         uint64_t count;
-        mc__client_read(e, v->c, alloc, &count);
-        if (v->share != mc__share_of(e, alloc, v->c->weight) || v->count != count)
+        mc__vent_key(e, v, &share, &count);
+        if (v->share != share || v->count != count)
             return false;
     }
     for (uint32_t l = 0; l < w->level; l++) {
@@ -590,13 +533,13 @@ void mc__roles_contested(mc_engine_t *e)
     }
 }
 
-bool mc__role_path_moved(mc_engine_t *e, struct mc__role *r, uint32_t shard)
+/* Rekeys shard @shard's entries on @r's path: its self, then each node up
+ * to the top. */
+static void mc__role_path_rekey(mc_engine_t *e, struct mc__role *r, uint32_t shard)
 {
     struct mc__client *chain[MC__CHAIN_MAX];
-    bool moved = false;
     for (uint32_t i = 0, n = mc__role_chain(r, chain); i < n; i++)
-        moved |= mc__vent_refresh(e, &chain[i]->vents[shard]);
-    return moved;
+        mc__vent_refresh(e, &chain[i]->vents[shard]);
 }
 
 /* One shard: rekeys the path entries of the roles whose commits left them
@@ -606,96 +549,124 @@ void mc__rekey_due(mc_engine_t *e, struct mc__shard *sh)
 {
     for (uint32_t i = 0; i < sh->ndue; i++) {
         struct mc__role *r = e->roles[sh->due[i]];
-        mc__role_path_moved(e, r, sh->id);
+        mc__role_path_rekey(e, r, sh->id);
         r->rekey_due = false;
     }
     sh->ndue = 0;
 }
 
-/* Commits the allocation @q to the fwrole of view entry @v (C1-C3). Returns 0
- * when committed, 1 when the entry's key was stale and it moved (the caller
- * walks on from the same index). Context: the shard that owns @v. */
-int mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const int64_t *q)
+/* With S > 1, on the control thread before a cycle: each shard's scale
+ * (V2). A shard that holds the fraction f of the free units of a name counts
+ * each unit it allocates as 1/f: as if the other shards allocated alike from
+ * theirs. */
+void mc__scales_set(mc_engine_t *e)
 {
-    struct mc__client *c = v->c;
-    int64_t alloc[MC_ENGINE_MAX_DIMS];
-    uint64_t count, s;
-    if (e->nshards == 1) {
-        /* C1 with one shard: it is the only writer and nobody reads while the
-         * cycle runs, so the view key is current (C2 holds without a check)
-         * and the updates need no locked instructions; seq still moves by
-         * two, so the protocol's invariant (even when quiescent) holds for the
-         * next reader */
-        mc__client_load(e, c, alloc);
-        count = atomic_load_explicit(&c->count, MC__RELAXED);
-        s = atomic_load_explicit(&c->seq, MC__RELAXED);
-        atomic_store_explicit(&c->seq, s + 1, MC__RELAXED);
+    int64_t free[MC_ENGINE_MAX_DIMS] = {0};
+    for (uint32_t k = 0; k < e->nshards; k++)
         for (uint32_t d = 0; d < e->ndims; d++)
-            if (q[d])
-                atomic_store_explicit(&c->alloc[d], alloc[d] += q[d], MC__RELAXED);
-        atomic_store_explicit(&c->count, count + 1, MC__RELAXED);
-        atomic_store_explicit(&c->seq, s + 2, memory_order_release);
-        mc__vent_rekey(v, mc__share_of(e, alloc, c->weight), count + 1);
-        goto roles;
+            free[d] += e->shards[k].free[d];
+    for (uint32_t k = 0; k < e->nshards; k++) {
+        struct mc__shard *sh = &e->shards[k];
+        for (uint32_t d = 0; d < e->ndims; d++)
+            sh->scale[d] = e->total[d] > 0 && sh->free[d] > 0
+                               ? (double)free[d] / (double)sh->free[d] / (double)e->total[d]
+                               : 0;
     }
-    for (;;) {
-        s = mc__client_read(e, c, alloc, &count);
-        if (mc__vent_rekey(v, mc__share_of(e, alloc, c->weight), count))
-            return 1; /* no longer first: another shard allocated to it */
-        /* pair: readers' acquire load of seq; keeps the adds after the CAS */
-        if (atomic_compare_exchange_weak_explicit(&c->seq, &s, s + 1, memory_order_acquire,
-                                                  MC__RELAXED))
-            break;
+}
+
+/* Adds @q and one allocation to @c for shard @sh (C1): to the client with
+ * one shard, to the shard's slot with several. */
+static void mc__client_commit(const mc_engine_t *e, struct mc__shard *sh, struct mc__client *c,
+                              const int64_t *q)
+{
+    int64_t *alloc = c->alloc;
+    uint64_t *count = &c->count;
+    if (c->slots) {
+        struct mc__cslot *sl = &c->slots[sh->id];
+        if (!sl->count) /* the first this cycle: listed for mc__fold() */
+            sh->touched[sh->ntouched++] = c;
+        alloc = sl->alloc;
+        count = &sl->count;
     }
-    atomic_thread_fence(memory_order_release); /* pair: readers' acquire fence (C1) */
-    /* the CAS made this shard the only writer until seq moves on (C1), and
-     * alloc[] and count are what it read under s: plain stores of the sums,
-     * no locked adds */
     for (uint32_t d = 0; d < e->ndims; d++)
         if (q[d])
-            atomic_store_explicit(&c->alloc[d], alloc[d] += q[d], MC__RELAXED);
-    atomic_store_explicit(&c->count, count + 1, MC__RELAXED);
-    atomic_store_explicit(&c->seq, s + 2, memory_order_release); /* pair: readers' first load */
-    mc__vent_rekey(v, mc__share_of(e, alloc, c->weight), count + 1);
+            alloc[d] += q[d];
+    (*count)++;
+}
 
-roles:;
-    /* the role clients, with their staleness measured (C3) */
-    struct mc__fwrole *fr = c->owner;
-    struct mc__role *role = fr->role;
-    struct mc__client *chain[MC__CHAIN_MAX];
-    uint32_t n = mc__role_chain(role, chain);
+/* Commits the allocation @q to the fwrole of view entry @v, the first
+ * eligible one of its shard's view (C2), and to the role clients on its
+ * role's path (C1), and rekeys their entries (V2). Context: @v's shard. */
+void mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const int64_t *q)
+{
+    mc__client_commit(e, sh, v->c, q);
+    mc__vent_refresh(e, v);
+    struct mc__role *role = mc__fwrole_of(v->c)->role;
     if (!role->contested && e->nshards == 1 && !role->rekey_due) {
         role->rekey_due = true; /* rekeyed once when the visits end (V2) */
         sh->due[sh->ndue++] = role->idx;
     }
-    for (uint32_t i = 0; i < n; i++) {
-        struct mc__client *rc = chain[i];
-        struct mc__vent *rv = &rc->vents[sh->id];
-        mc__slot_add(e, rc, sh->id, q, 1, 1);
-        if (!role->contested)
-            continue; /* no sibling on its path competes: its key orders nothing this
-                       * cycle; mc__rekey_due() (one shard) or the next cycle's refresh
-                       * (several) makes the views exact again (V2) */
-        if (e->nshards == 1) {
-            mc__vent_refresh(e, rv); /* one slot: cheap, and keeps V2 */
-            continue;
-        }
-        int64_t now[MC_ENGINE_MAX_DIMS];
-        mc__client_load(e, rc, now);
-        /* C3: how far ahead of the next sibling in line this role was */
-        for (struct mc__vent *sv = rv->next[0]; sv; sv = sv->next[0]) {
-            struct mc__role *sr = sv->c->owner;
-            if (sv->c->kind == MC__ROLE_SELF ? !sr->nactive : !sr->nactive_subtree)
-                continue; /* nothing to offer to there */
-            int64_t before[MC_ENGINE_MAX_DIMS];
-            for (uint32_t d = 0; d < e->ndims; d++)
-                before[d] = now[d] - q[d];
-            double gap = mc__share_of(e, before, rc->weight) - sv->share;
-            if (gap > sh->fairness_error)
-                sh->fairness_error = gap;
-            break;
-        }
-        mc__vent_rekey(rv, mc__share_of(e, now, rc->weight), mc__client_count(e, rc));
+    struct mc__client *chain[MC__CHAIN_MAX];
+    for (uint32_t i = 0, n = mc__role_chain(role, chain); i < n; i++) {
+        mc__client_commit(e, sh, chain[i], q);
+        /* no sibling on an uncontested role's path competes: its keys order
+         * nothing this cycle; mc__rekey_due() (one shard) or the next cycle's
+         * refresh (several) rekeys them (V2) */
+        if (role->contested)
+            mc__vent_refresh(e, &chain[i]->vents[sh->id]);
     }
-    return 0;
+}
+
+/* With S > 1, on the control thread once every shard is done (C1): adds
+ * each shard's part of the cycle's allocations into the clients and zeroes
+ * it. Returns the cycle's fairness error (C2): the largest difference, over
+ * the clients each shard allocated to, between the share that shard counted
+ * for the client and the client's true share. */
+double mc__fold(mc_engine_t *e)
+{
+    double err = 0;
+    for (uint32_t k = 0; k < e->nshards; k++) {
+        struct mc__shard *sh = &e->shards[k];
+        for (uint32_t i = 0; i < sh->ntouched; i++) {
+            struct mc__client *c = sh->touched[i];
+            if (!c->slots[k].count)
+                continue; /* folded from an earlier shard's list */
+            int64_t now[MC_ENGINE_MAX_DIMS];
+            mc__client_load(e, c, now);
+            for (uint32_t j = 0; j < e->nshards; j++)
+                for (uint32_t d = 0; d < e->ndims; d++)
+                    now[d] += c->slots[j].alloc[d];
+            double truth = mc__share_of(e, now, c->weight);
+            for (uint32_t j = 0; j < e->nshards; j++) {
+                if (!c->slots[j].count)
+                    continue;
+                double est;
+                uint64_t count;
+                mc__vent_key(e, &c->vents[j], &est, &count);
+                err = fmax(err, fabs(est - truth));
+            }
+            for (uint32_t j = 0; j < e->nshards; j++) {
+                struct mc__cslot *sl = &c->slots[j];
+                c->count += sl->count;
+                sl->count = 0;
+                memset(sl->alloc, 0, e->ndims * sizeof(*sl->alloc));
+            }
+            memcpy(c->alloc, now, e->ndims * sizeof(*now));
+        }
+        sh->ntouched = 0;
+    }
+    return err;
+}
+
+/* Whether every slot of @c is zero, as C1 has it between cycles. */
+bool mc__client_folded(const mc_engine_t *e, const struct mc__client *c)
+{
+    for (uint32_t k = 0; c->slots && k < e->nshards; k++) {
+        if (c->slots[k].count)
+            return false;
+        for (uint32_t d = 0; d < MC_ENGINE_MAX_DIMS; d++)
+            if (c->slots[k].alloc[d])
+                return false;
+    }
+    return true;
 }

@@ -411,6 +411,7 @@ void mc_engine_destroy(mc_engine_t *e)
         free(e->shards[k].agents);
         free(e->shards[k].cand);
         free(e->shards[k].due);
+        free(e->shards[k].touched);
         free(e->shards[k].role_ok);
         free(e->shards[k].ok_subtree);
         free(e->shards[k].chunk);
@@ -610,6 +611,7 @@ int mc_engine_agent_add_used(mc_engine_t *e, const char *id, const mc_res_t *tot
     sh->agents[sh->nagents++] = a->idx;
     e->agents[slot] = a;
     mc__qty_add(e, e->total, total, 1);
+    mc__qty_add(e, sh->free, &a->free, 1);
     e->views_stale = true; /* the cluster total changed every share (drf.c V2) */
     for (uint32_t k = 0; k < a->nholds; k++) {
         struct mc__fw *f = e->fws[a->holds[k].fw];
@@ -637,6 +639,8 @@ static int mc__hold_return(mc_engine_t *e, struct mc__agent *a, struct mc__hold 
     int rc = mc_res_add(&a->free, r); /* cannot overflow: the sum stays within total */
     if (rc)
         return rc;
+    if (a->active)
+        mc__qty_add(e, e->shards[a->shard].free, r, 1);
     a->blocked = false; /* B1: the free vector changed */
     struct mc__fw *f = e->fws[h->fw];
     mc__charge(e, &f->roles[h->fr], r, -1);
@@ -669,6 +673,8 @@ int mc_engine_agent_remove(mc_engine_t *e, const char *id)
     }
     mc__qty_add(e, e->total, &a->total, -1);
     struct mc__shard *sh = &e->shards[a->shard];
+    if (a->active)
+        mc__qty_add(e, sh->free, &a->free, -1);
     uint32_t moved = sh->agents[--sh->nagents];
     sh->agents[a->spos] = moved;
     e->agents[moved]->spos = a->spos;
@@ -687,6 +693,8 @@ int mc_engine_agent_activate(mc_engine_t *e, const char *id, bool active)
         return MC_ENOENT;
     if (active && !a->active)
         e->pending = true;
+    if (active != a->active)
+        mc__qty_add(e, e->shards[a->shard].free, &a->free, active ? 1 : -1);
     a->active = active;
     return MC_OK;
 }
@@ -1158,11 +1166,12 @@ void mc_engine_agents(const mc_engine_t *e, mc_agent_info_cb fn, void *arg)
         goto out;                                                                                  \
     } while (0)
 
+/* @c holds @want, and no shard's part of a cycle is left in it (drf.c C1). */
 static bool mc__alloc_equal(const mc_engine_t *e, const int64_t *want, struct mc__client *c)
 {
     int64_t got[MC_ENGINE_MAX_DIMS];
     mc__client_load(e, c, got);
-    return memcmp(want, got, e->ndims * sizeof(*got)) == 0;
+    return memcmp(want, got, e->ndims * sizeof(*got)) == 0 && mc__client_folded(e, c);
 }
 
 /* acc += part, failing if part overlaps what acc already holds (E1: nothing
@@ -1236,6 +1245,16 @@ int mc_engine_check(const mc_engine_t *e, char *why, size_t size)
     }
     if (memcmp(total, e->total, sizeof(total)))
         MC__FAIL("cluster total differs from the sum of the agents");
+    for (uint32_t k = 0; k < e->nshards; k++) {
+        int64_t free[MC_ENGINE_MAX_DIMS] = {0};
+        for (uint32_t i = 0; i < e->shards[k].nagents; i++) {
+            const struct mc__agent *a = e->agents[e->shards[k].agents[i]];
+            if (a->active)
+                mc__qty_add(e, free, &a->free, 1);
+        }
+        if (memcmp(free, e->shards[k].free, sizeof(free)))
+            MC__FAIL("shard %u: its count of free resources differs from its agents'", k);
+    }
     for (uint32_t i = 0; i < e->nfws_slots; i++) {
         struct mc__fw *f = e->fws[i];
         if (!f)

@@ -168,9 +168,10 @@ struct mc_cycle_stats {
     uint64_t agents;       /* candidate agents visited */
     uint64_t filtered;     /* candidates skipped by a refuse filter */
     uint64_t duration_ns;  /* wall time of the cycle (CLOCK_MONOTONIC) */
-    double fairness_error; /* with S > 1: the largest share by which a role that got an offer
-                            * was ahead of the next role in line at the commit (0 with one
-                            * shard; docs/engine.md, "Fairness across shards") */
+    double fairness_error; /* with S > 1: the largest difference between the share a shard
+                            * counted for a client it allocated to and the client's true share,
+                            * at the cycle's end (0 with one shard; docs/engine.md, "Fairness
+                            * across shards") */
 };
 
 /* Runs one allocation cycle now, over every active agent, and publishes the

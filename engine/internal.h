@@ -7,9 +7,9 @@
  *     is the only thread that touches engine state.
  *   - A cycle runs on S shards: shard 0 on the control thread itself, shards
  *     1..S-1 on worker threads. During a cycle each shard is the only writer of
- *     its agents (free vectors, holds, filters) and of its own DRF views; the
- *     only state written by several shards is the allocation of DRF clients and
- *     the quota budgets, all atomics (drf.c, shard.c).
+ *     its agents (free vectors, holds, filters), of its own DRF views and of
+ *     its part of every DRF client's allocation (drf.c C1); the only state
+ *     written by several shards is the quota budgets, atomics (shard.c Q1).
  *   - Worker shards hand their decisions to the control thread in batches
  *     through one bounded SPSC ck_ring each (shard.c).
  */
@@ -38,21 +38,24 @@ enum mc__client_kind { MC__ROLE_NODE, MC__ROLE_SELF, MC__FWROLE };
 
 struct mc__vent;
 
-/* One shard's part of a role client's allocation: written only by that shard
- * during a cycle (plain relaxed stores, no read-modify-write, so shards that
- * all allocate to one role do not fight over a cache line), by the control
- * thread between cycles. */
+/* What shard k allocated to a client in the current cycle, with S > 1 shards
+ * (drf.c C1): written only by shard k during the cycle, read and zeroed by the
+ * control thread once every shard is done (mc__fold), so zero between cycles.
+ * Plain integers: the cycle's start (cycle_seq) and end (each shard's done)
+ * order every access. count first: with few dimensions a commit writes one
+ * line. */
 struct mc__cslot {
-    _Atomic int64_t alloc[MC_ENGINE_MAX_DIMS];
-    _Atomic uint64_t count;
+    uint64_t count;
+    int64_t alloc[MC_ENGINE_MAX_DIMS];
 } __attribute__((aligned(64)));
 
 /* A client of a DRF sorter: a role's subtree (node), a role's own frameworks
  * (self), or one framework in one role (fwrole). Shared by all shards.
- *   fwrole  seq is a seqlock over alloc[] and count: odd while a shard
- *           commits an allocation to it (drf.c C1-C3).
- *   role    slots[S] hold the allocation, one part per shard; the client's
- *           allocation is their sum (alloc[], count and seq are unused).
+ *   alloc, count  the allocation and the allocations ever made: exact between
+ *           cycles; during a cycle with one shard its commits update them, with
+ *           several they stay as the cycle found them and each shard adds to
+ *           its slot (drf.c C1)
+ *   slots   [S] with S > 1 (NULL with one shard)
  *   weight, name, kind, owner: written by the control thread between cycles. */
 struct mc__client {
     struct mc__cslot *slots;
@@ -62,22 +65,20 @@ struct mc__client {
     uint8_t kind;
     void *owner;            /* struct mc__role * or struct mc__fwrole * */
     struct mc__vent *vents; /* [S]: this client's entry in each shard's view */
-    /* written by commits during a cycle: on lines of their own, apart from
-     * the fields above that every shard reads when it compares keys (the
-     * structures holding clients come from mc__zalloc_lines) */
-    _Atomic uint64_t seq __attribute__((aligned(64)));
-    _Atomic uint64_t count;
-    _Atomic int64_t alloc[MC_ENGINE_MAX_DIMS];
+    /* written by one-shard commits: on lines of their own, apart from the
+     * fields above that key comparisons read (the structures holding clients
+     * come from mc__zalloc_lines) */
+    uint64_t count __attribute__((aligned(64)));
+    int64_t alloc[MC_ENGINE_MAX_DIMS];
 };
 
 #define MC__SKIP_LEVELS 12 /* p = 1/4: plenty for 16M clients */
 
-/* One shard's view of one client: a lower bound of the client's key
- * (share, count) during a cycle (drf.c V1), and its node in that shard's
- * skip list. Written only by its shard during a cycle, by the control thread
- * between cycles. A client's S entries are one array; each starts a cache
- * line of its own, so shards writing their entries of one client (stamps,
- * links) do not share a line. */
+/* One shard's view of one client: the client's key (share, count) as that
+ * shard counts it (drf.c V2), and its node in that shard's skip list. Written only by its shard
+ * during a cycle, by the control thread between cycles. A client's S entries are one array; each
+ * starts a cache line of its own, so shards writing their entries of one client (stamps, links) do
+ * not share a line. */
 struct __attribute__((aligned(64))) mc__vent {
     struct mc__client *c;
     double share;
@@ -265,7 +266,7 @@ struct mc__shard {
     uint32_t ndue, capdue;
     /* roles that can take anything from this shard's agents this cycle: some
      * active framework's minimum fits in the largest free vector (shard.c) */
-    uint8_t *role_ok;     /* by role index; 2: and refreshed by Q5 this cycle */
+    uint8_t *role_ok;     /* by role index */
     uint32_t *ok_subtree; /* by role index: such roles in its subtree */
     uint32_t caproles, capsubtree, nok;
     struct mc__chunk *chunk; /* batch being filled */
@@ -279,8 +280,17 @@ struct mc__shard {
         bool contains;
     } memo[4];
     struct mc_cycle_stats st;
-    double fairness_error;
     int rc;
+    /* S > 1 (drf.c C1): the clients whose slot this shard wrote this cycle,
+     * each once (room for every client: grown when a cycle starts) */
+    struct mc__client **touched;
+    uint32_t ntouched, captouched;
+    /* the free scalars of its active agents: kept by the control thread
+     * between cycles and by the shard during one (mc_engine_check() sums them) */
+    int64_t free[MC_ENGINE_MAX_DIMS];
+    /* S > 1: what one unit of each name this shard allocates this cycle adds to
+     * a client's share in its keys (drf.c V2); set when the cycle starts */
+    double scale[MC_ENGINE_MAX_DIMS];
     /* worker -> control: full batches. Producer: this shard's worker; consumer:
      * the control thread. ck_ring SPSC: the enqueue's store fence pairs with the
      * dequeue's load fence, so a batch's contents are visible to the consumer
@@ -377,12 +387,12 @@ void mc__client_fini(struct mc__client *c);
 int mc__sorter_insert(mc_engine_t *e, struct mc__sorter *s, struct mc__client *c);
 void mc__sorter_remove(mc_engine_t *e, struct mc__client *c);
 double mc__share_of(const mc_engine_t *e, const int64_t *alloc, double weight);
-void mc__client_load(const mc_engine_t *e, struct mc__client *c, int64_t *alloc);
+void mc__client_load(const mc_engine_t *e, const struct mc__client *c, int64_t *alloc);
+bool mc__client_folded(const mc_engine_t *e, const struct mc__client *c);
 void mc__qty(const mc_engine_t *e, int64_t *q, const mc_res_t *r);
 void mc__charge(mc_engine_t *e, struct mc__fwrole *fr, const mc_res_t *r, int sign);
 void mc__views_refresh(mc_engine_t *e, uint32_t shard);
 bool mc__view_ok(const mc_engine_t *e, const struct mc__view *w, bool exact);
-bool mc__vent_refresh(mc_engine_t *e, struct mc__vent *v);
 #define MC__ROLE_DEPTH (MC_ID_MAX_LEN / 2 + 2) /* a role name has at most 128 components */
 struct mc__role_iter {
     uint32_t shard, depth;
@@ -394,12 +404,10 @@ struct mc__role_iter {
 void mc__role_iter_init(struct mc__role_iter *it, mc_engine_t *e, uint32_t shard, uint64_t visit);
 struct mc__role *mc__role_iter_next(struct mc__role_iter *it);
 void mc__roles_contested(mc_engine_t *e);
-/* Refreshes shard @shard's view of @r's path (self, then each node up to the
- * top) from the clients' keys. True when one of them moved, so the role order
- * may have changed. */
-bool mc__role_path_moved(mc_engine_t *e, struct mc__role *r, uint32_t shard);
 void mc__rekey_due(mc_engine_t *e, struct mc__shard *sh);
-int mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const int64_t *q);
+void mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const int64_t *q);
+double mc__fold(mc_engine_t *e);
+void mc__scales_set(mc_engine_t *e);
 
 /* ---- view.c ------------------------------------------------------------------------------ */
 

@@ -10,8 +10,9 @@
  *            its own DRF views (drf.c), and hand full batches of decisions to
  *            the control thread through its SPSC ring
  *   control: run shard 0, drain the rings until every worker has stored
- *            shard->done == cycle (release), then publish the offers, one
- *            batch per framework
+ *            shard->done == cycle (release), add the shards' parts of the
+ *            cycle's allocations into the DRF clients (drf.c C1, mc__fold),
+ *            then publish the offers, one batch per framework
  *
  *       control ──cycle_seq──▶ worker 1..S-1          (acquire / release pair)
  *       control ◀──ck_ring──── worker: decision batches (ring.h)
@@ -36,8 +37,9 @@
  *       compare-and-swap that never moves it below zero.
  *   Q3. Budgets taken for an offer that is not made are given back before the
  *       shard moves on.
- * Progress: shards never wait for each other inside a cycle; a commit retries
- * only when another shard's commit changed the same client (lock-free).
+ * Progress: shards never wait for each other inside a cycle and never retry
+ * a decision; only a quota compare-and-swap retries, when another shard
+ * changed the same counter (lock-free).
  */
 #define _GNU_SOURCE
 #include "engine/internal.h"
@@ -54,9 +56,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MC__RELAXED      memory_order_relaxed
-#define MC__SPINS        2000 /* busy polls before a worker sleeps on the futex */
-#define MC__MAX_RESTARTS 32   /* role-order revalidations per agent visit */
+#define MC__RELAXED memory_order_relaxed
+#define MC__SPINS   2000 /* busy polls before a worker sleeps on the futex */
 
 /* ---- randomness: xoshiro256** seeded through splitmix64 ------------------------- */
 
@@ -719,7 +720,7 @@ static int mc__prepare(struct mc__shard *sh, struct mc__agent *a, struct mc__fwr
             return MC_ENOMEM;
         sh->chunk->n = 0;
     }
-    /* a new hold is empty until applied; see mc__unprepare */
+    /* a new hold is empty until applied */
     if (!(p->hold = mc__hold_find(a, f->idx, fri)) && !(p->hold = mc__hold_add(a, f->idx, fri)))
         return MC_ENOMEM;
     mc_res_init(&p->offered);
@@ -740,17 +741,6 @@ out_fini:
     mc_res_fini(&p->free);
     mc_res_fini(&p->record);
     return rc;
-}
-
-/* Drops a prepared offer that was not made (an empty new hold goes too). */
-static void mc__unprepare(struct mc__agent *a, struct mc__pending *p)
-{
-    mc_res_fini(&p->offered);
-    mc_res_fini(&p->free);
-    mc_res_fini(&p->record);
-    struct mc__hold *h = p->hold;
-    if (!h->offered.n && !h->used.n && !h->tasks)
-        mc__hold_del(a, h);
 }
 
 /* Makes the prepared offer and records the decision. Takes @res unless it is
@@ -807,7 +797,7 @@ static mc_res_t *mc__avail(struct mc__agent *a, struct mc__role *r, mc_res_t *bu
 static int mc__visit(struct mc__shard *sh, struct mc__agent *a, bool stage1)
 {
     mc_engine_t *e = sh->e;
-    uint32_t id = sh->id, restarts = 0;
+    uint32_t id = sh->id;
     uint64_t visit = ++sh->visit, offers = sh->st.offers;
     mc_res_t buf = MC_RES_INIT, toff = MC_RES_INIT;
     int64_t q[MC_ENGINE_MAX_DIMS];
@@ -816,20 +806,10 @@ static int mc__visit(struct mc__shard *sh, struct mc__agent *a, bool stage1)
     struct mc__role_iter it;
     if (!stage1 && mc__all_filtered(sh, a))
         goto out;
-restart:
     mc__role_iter_init(&it, e, id, visit);
     for (struct mc__role *r; a->free.n && (r = mc__role_iter_next(&it));) {
-        struct mc__vent *rself = &r->self.vents[id];
-        if (stage1 && (!r->guarantee.n || mc__guarantee_met(e, r))) {
-            /* Q5: met, perhaps by another shard since this view was sorted:
-             * once per cycle its entries go to their true places (role_ok 2
-             * marks it done; still true for the walks) */
-            if (e->nshards > 1 && r->guarantee.n && sh->role_ok[r->idx] == 1) {
-                sh->role_ok[r->idx] = 2;
-                mc__role_path_moved(e, r, id);
-            }
+        if (stage1 && (!r->guarantee.n || mc__guarantee_met(e, r)))
             continue;
-        }
         mc_res_t *avail = mc__avail(a, r, &buf);
         if (!avail) {
             rc = MC_ENOMEM;
@@ -838,7 +818,7 @@ restart:
         sh->offer_epoch++;
         struct mc__view *w = &r->fws.views[id];
         for (struct mc__vent *v = mc__view_first(w), *next; v && avail->n; v = next) {
-            /* entries that move (a commit, a stale key) go further down the
+            /* an entry that moves (a commit) goes further down the
              * list: the walk goes on from the old successor */
             next = v->next[0];
             struct mc__fwrole *fr = mc__fwrole_of(v->c);
@@ -880,31 +860,15 @@ restart:
                     continue;
                 }
             }
-            if (e->nshards > 1 && r->contested && restarts < MC__MAX_RESTARTS &&
-                mc__role_path_moved(e, r, id)) {
-                mc__give_back(e, r, &g);
-                restarts++;
-                /* the role order is stale (drf.c C3): walk it again; the roles
-                 * already walked keep their stamps, but this one is not done,
-                 * and neither are the subtrees on its path */
-                rself->stamp = 0;
-                for (struct mc__role *x = r; x; x = x->parent)
-                    x->node.vents[id].stamp = 0;
-                goto restart;
-            }
             struct mc__pending p;
             if ((rc = mc__prepare(sh, a, fr, off, &p))) {
                 mc__give_back(e, r, &g);
                 goto out;
             }
             mc__qty(e, q, off);
-            if (mc__commit(e, sh, v, q)) {
-                /* its key was stale and it moved on (drf.c C2): the walk meets
-                 * it again at its true place */
-                mc__unprepare(a, &p);
-                mc__give_back(e, r, &g);
-                continue;
-            }
+            mc__commit(e, sh, v, q);
+            for (uint32_t d = 0; d < e->ndims; d++)
+                sh->free[d] -= q[d]; /* @a is active, and what it offers leaves its free vector */
             mc__apply(sh, a, fr, off, &p);
             if (stage1)
                 mc__note_met(e, r);
@@ -918,7 +882,7 @@ restart:
         }
     }
 out:
-    if (rc == MC_OK && !e->nquota && sh->st.offers == offers && !restarts) {
+    if (rc == MC_OK && !e->nquota && sh->st.offers == offers) {
         a->blocked = true; /* B1: nothing here for anyone, until... */
         a->blocked_gen = e->blocked_gen;
         a->blocked_until = sh->visit_until;
@@ -939,7 +903,6 @@ static void mc__shard_run(struct mc__shard *sh)
 {
     mc_engine_t *e = sh->e;
     memset(&sh->st, 0, sizeof(sh->st));
-    sh->fairness_error = 0;
     sh->nseq = 0;
     sh->rc = MC_OK;
     if (e->nshards > 1 || e->views_stale)
@@ -1173,8 +1136,12 @@ int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *stats)
     e->cycles++;
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__shard *sh = &e->shards[k];
+        /* room for every client a shard may allocate to (drf.c C1): the
+         * fwroles not suppressed, each role's self and node */
         if (mc__grow(&sh->cand, &sh->capcand, sh->nagents, sizeof(*sh->cand)) ||
-            (e->nshards == 1 && mc__grow(&sh->due, &sh->capdue, e->nroles, sizeof(*sh->due))))
+            (e->nshards == 1 && mc__grow(&sh->due, &sh->capdue, e->nroles, sizeof(*sh->due))) ||
+            (e->nshards > 1 && mc__grow(&sh->touched, &sh->captouched,
+                                        e->nactive_fwroles + 2 * e->nroles, sizeof(*sh->touched))))
             return MC_ENOMEM;
     }
     if (e->nquota)
@@ -1185,6 +1152,8 @@ int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *stats)
         mc__roles_contested(e);
         e->contested_stale = false;
     }
+    if (e->nshards > 1)
+        mc__scales_set(e);
 
     uint32_t seq = atomic_load_explicit(&e->cycle_seq, MC__RELAXED) + 1;
     if (e->nshards > 1) {
@@ -1208,13 +1177,13 @@ int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *stats)
     }
     e->views_stale = false;
     struct mc_cycle_stats st = {0};
+    if (e->nshards > 1)
+        st.fairness_error = mc__fold(e); /* drf.c C1: allocations exact again */
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__shard *sh = &e->shards[k];
         st.offers += sh->st.offers;
         st.agents += sh->st.agents;
         st.filtered += sh->st.filtered;
-        if (sh->fairness_error > st.fairness_error)
-            st.fairness_error = sh->fairness_error;
         rc = rc ? rc : sh->rc;
     }
     int prc = mc__publish(e); /* what was decided is published even after an error */

@@ -2,7 +2,7 @@
  * streams, at S = 1, 2, 4 and 8 shards (more shards than this machine's cores
  * on purpose). Asserts the books after every cycle (no resource offered twice,
  * free + offered + used = total), exact quota limits and headroom, and the
- * fairness bound against the one-shard run (engine/drf.c C2, C3). Runs under
+ * fairness bound against the one-shard run (engine/drf.c C2). Runs under
  * ThreadSanitizer in CI (label "concurrency"). */
 #include "common/mc_test.h"
 #include "engine/engine.h"
@@ -230,10 +230,14 @@ static void collect(void *arg, const struct mc_fw_info *fw)
     s->share[s->n++] = fw->share;
 }
 
-/* One cycle over @nagents identical agents and @nfws frameworks in @nroles
+/* One cycle over @nagents agents of two kinds and @nfws frameworks in @nroles
  * roles (role i has weight i + 1); returns the frameworks' final shares and
- * the cycle's own fairness-error figure. */
-static double run_once(unsigned shards, int nagents, int nfws, int nroles, struct shares *out)
+ * the cycle's own fairness-error figure. With @late, the frameworks then
+ * decline the offers of every other agent and a framework "late" joins role
+ * r0, so the next cycle starts from unequal shares: what it returns is of
+ * that second cycle. */
+static double run_once(unsigned shards, int nagents, int nfws, int nroles, bool late,
+                       struct shares *out)
 {
     struct log l = {.n = 0, .now = 0};
     mc_engine_t *e = make(shards, &l, 42);
@@ -256,6 +260,20 @@ static double run_once(unsigned shards, int nagents, int nfws, int nroles, struc
     assert_int_equal(mc_engine_allocate(e, &st), MC_OK);
     assert_int_equal(st.offers, (uint64_t)nagents); /* every agent offered once */
     books(e);
+    if (late) {
+        int freed = 0;
+        for (int i = 0; i < l.n; i++)
+            if (atoi(l.o[i].agent + 1) % 2 == 0) {
+                assert_int_equal(mc_engine_decline(e, l.o[i].fw, l.o[i].agent, 0), MC_OK);
+                freed++;
+            }
+        const char *rs[] = {"r0"};
+        assert_int_equal(mc_engine_framework_add(e, "late", rs, 1, NULL, 0), MC_OK);
+        log_clear(&l);
+        assert_int_equal(mc_engine_allocate(e, &st), MC_OK);
+        assert_int_equal(st.offers, (uint64_t)freed);
+        books(e);
+    }
     out->n = 0;
     mc_engine_frameworks(e, collect, out);
     log_clear(&l);
@@ -263,10 +281,10 @@ static double run_once(unsigned shards, int nagents, int nfws, int nroles, struc
     return st.fairness_error;
 }
 
-static void fairness_case(int nagents, int nfws, int nroles)
+static void fairness_case(int nagents, int nfws, int nroles, bool late)
 {
     struct shares one, many;
-    double fe = run_once(1, nagents, nfws, nroles, &one);
+    double fe = run_once(1, nagents, nfws, nroles, late, &one);
     assert_true(fe == 0);
     /* the largest dominant share one agent adds: cpus:4 of the cluster's cpus,
      * or mem:12288 of its mem (the smallest weight is 1) */
@@ -274,7 +292,7 @@ static void fairness_case(int nagents, int nfws, int nroles)
     double delta = fmax(4.0 / (4.0 * big + small), 12288.0 / (4096.0 * big + 12288.0 * small));
     for (unsigned i = 1; i < sizeof(shard_counts) / sizeof(shard_counts[0]); i++) {
         unsigned s = shard_counts[i];
-        fe = run_once(s, nagents, nfws, nroles, &many);
+        fe = run_once(s, nagents, nfws, nroles, late, &many);
         assert_int_equal(many.n, one.n);
         double gap = 0;
         for (int k = 0; k < one.n; k++) {
@@ -282,29 +300,31 @@ static void fairness_case(int nagents, int nfws, int nroles)
             gap = fmax(gap, fabs(one.share[k] - many.share[k]));
         }
         /* DRF keeps every framework within about one agent (delta) of the
-         * others in either run, and the agents are visited in another order,
-         * so shares differ by up to about 2 delta (measured: 0.9 to 1.7);
-         * the bound leaves one more delta of margin. Frameworks of one role
-         * are exact (C2); roles may also be behind by the other shards'
-         * commits in flight (C3) */
-        double bound = nroles == 1 ? 3 * delta : (s + 2) * delta;
-        print_message("agents %d fws %d roles %d shards %u: gap %.6f (bound %.6f), "
+         * others; with S shards each shard keeps them within one of its own
+         * agents in its own count (drf.c V2), one delta in the cluster's, and
+         * these add up over the shards; the agents are also visited in
+         * another order. Measured: 1.2 to 4.1 delta */
+        double bound = (s + 2) * delta;
+        print_message("agents %d fws %d roles %d%s shards %u: gap %.6f (bound %.6f), "
                       "fairness error %.6f\n",
-                      nagents, nfws, nroles, s, gap, bound, fe);
+                      nagents, nfws, nroles, late ? " late" : "", s, gap, bound, fe);
         assert_true(gap <= bound + 1e-9);
-        /* the per-commit figure is a diagnostic: normally below (s - 1) delta,
-         * larger when a shard is preempted between validating a role and
-         * committing to it (C3), which later decisions then correct; the
-         * outcome above is what is bounded */
+        /* the estimates' error is a diagnostic (drf.c C2): the outcome
+         * above is what is bounded */
         assert_true(fe >= 0 && fe < 1);
     }
 }
 
 static void test_fairness_against_one_shard(void **state)
 {
-    fairness_case(2000, 40, 1);
-    fairness_case(2000, 40, 4);
-    fairness_case(600, 7, 3);
+    fairness_case(2000, 40, 1, false);
+    fairness_case(2000, 40, 4, false);
+    fairness_case(600, 7, 3, false);
+    /* a framework that joins behind the others: each shard must catch it
+     * up by its own part only (a shard that counted its offers unscaled
+     * would give it S times its due) */
+    fairness_case(2000, 40, 1, true);
+    fairness_case(2000, 40, 4, true);
 }
 
 /* Quota is exact at every shard count: the headroom for an unmet guarantee
