@@ -624,34 +624,42 @@ void mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const 
  * for the client and the client's true share. */
 double mc__fold(mc_engine_t *e)
 {
-    double err = 0;
+    double err = 0, inv[MC_ENGINE_MAX_DIMS];
+    for (uint32_t d = 0; d < e->ndims; d++)
+        inv[d] = e->total[d] > 0 ? 1.0 / (double)e->total[d] : 0;
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__shard *sh = &e->shards[k];
         for (uint32_t i = 0; i < sh->ntouched; i++) {
             struct mc__client *c = sh->touched[i];
             if (!c->slots[k].count)
                 continue; /* folded from an earlier shard's list */
-            int64_t now[MC_ENGINE_MAX_DIMS];
-            mc__client_load(e, c, now);
-            for (uint32_t j = 0; j < e->nshards; j++)
-                for (uint32_t d = 0; d < e->ndims; d++)
-                    now[d] += c->slots[j].alloc[d];
-            double truth = mc__share_of(e, now, c->weight);
+            /* the error, as mc__vent_key counts (multiplying by inverses:
+             * a diagnostic needs no exact ties) */
+            double truth = 0, base[MC_ENGINE_MAX_DIMS];
+            for (uint32_t d = 0; d < e->ndims; d++) {
+                int64_t now = c->alloc[d];
+                for (uint32_t j = 0; j < e->nshards; j++)
+                    now += c->slots[j].alloc[d];
+                base[d] = (double)c->alloc[d] * inv[d];
+                truth = fmax(truth, (double)now * inv[d]);
+            }
             for (uint32_t j = 0; j < e->nshards; j++) {
-                if (!c->slots[j].count)
+                const struct mc__cslot *sl = &c->slots[j];
+                if (!sl->count)
                     continue;
-                double est;
-                uint64_t count;
-                mc__vent_key(e, &c->vents[j], &est, &count);
-                err = fmax(err, fabs(est - truth));
+                double est = 0;
+                for (uint32_t d = 0; d < e->ndims; d++)
+                    est = fmax(est, base[d] + (double)sl->alloc[d] * e->shards[j].scale[d]);
+                err = fmax(err, fabs(est - truth) / c->weight);
             }
             for (uint32_t j = 0; j < e->nshards; j++) {
                 struct mc__cslot *sl = &c->slots[j];
+                for (uint32_t d = 0; d < e->ndims; d++)
+                    c->alloc[d] += sl->alloc[d];
                 c->count += sl->count;
                 sl->count = 0;
                 memset(sl->alloc, 0, e->ndims * sizeof(*sl->alloc));
             }
-            memcpy(c->alloc, now, e->ndims * sizeof(*now));
         }
         sh->ntouched = 0;
     }

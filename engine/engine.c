@@ -417,7 +417,6 @@ void mc_engine_destroy(mc_engine_t *e)
         free(e->shards[k].chunk);
     }
     free(e->shards);
-    free(e->chunks);
     free(e->agents);
     free(e->fws);
     free(e->free_agents.free);

@@ -46,7 +46,9 @@ struct mc_offer {
     const char *agent;     /* agent id */
     const char *role;      /* role the resources are allocated to */
     const mc_res_t *res;   /* what is offered */
-    uint64_t seq;          /* decision order within the cycle, from 0 */
+    uint64_t seq;          /* decision order within the cycle, from 0; with several
+                            * shards within its shard's decisions, and a batch holds
+                            * each shard's offers in that order, shard after shard */
 };
 
 /* Publishes the @n offers one framework got in one cycle. */

@@ -249,6 +249,7 @@ struct mc__decision {
 #define MC__RING_SIZE 1024u /* batches in flight per worker (power of two) */
 
 struct mc__chunk {
+    struct mc__chunk *next; /* in its shard's list of the cycle's batches */
     uint32_t n;
     struct mc__decision d[MC__CHUNK];
 };
@@ -298,6 +299,8 @@ struct mc__shard {
     ck_ring_t ring CK_CC_CACHELINE;
     ck_ring_buffer_t *ringbuf;
     _Atomic uint32_t done; /* last cycle this shard finished (release; pair: control acquire) */
+    /* the control thread's list of this shard's batches of the cycle, in order */
+    struct mc__chunk *chunks, **chunks_end;
 };
 
 /* Freed slots of a table, reused before the table grows. */
@@ -354,10 +357,6 @@ struct mc_engine {
 
     struct mc_cycle_stats last_stats __attribute__((aligned(64)));
     struct mc__view_box *view; /* RCU-published summary (view.c) */
-
-    /* published decisions of the cycle (control thread) */
-    struct mc__chunk **chunks;
-    uint32_t nchunks, capchunks;
 };
 
 /* ---- engine.c ---------------------------------------------------------------------------- */

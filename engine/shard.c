@@ -671,24 +671,26 @@ static bool mc__stage1_done(mc_engine_t *e)
 
 /* ---- one shard's work ----------------------------------------------------------------------- */
 
-static int mc__chunk_flush(struct mc__shard *sh)
+/* Appends batch @c to shard @sh's list. Context: the control thread. */
+static void mc__chunk_keep(struct mc__shard *sh, struct mc__chunk *c)
 {
-    mc_engine_t *e = sh->e;
+    c->next = NULL;
+    *sh->chunks_end = c;
+    sh->chunks_end = &c->next;
+}
+
+static void mc__chunk_flush(struct mc__shard *sh)
+{
     struct mc__chunk *c = sh->chunk;
     if (!c || !c->n)
-        return MC_OK;
+        return;
     sh->chunk = NULL;
     if (sh->id == 0) { /* the control thread itself */
-        if (mc__grow(&e->chunks, &e->capchunks, e->nchunks + 1, sizeof(*e->chunks))) {
-            sh->chunk = c;
-            return MC_ENOMEM;
-        }
-        e->chunks[e->nchunks++] = c;
-        return MC_OK;
+        mc__chunk_keep(sh, c);
+        return;
     }
     while (!mc_ring_push_spsc(&sh->ring, sh->ringbuf, c))
         sched_yield(); /* the control thread drains the ring while it waits */
-    return MC_OK;
 }
 
 /* An offer being made: everything that can fail is prepared before the
@@ -713,8 +715,8 @@ static int mc__prepare(struct mc__shard *sh, struct mc__agent *a, struct mc__fwr
     struct mc__fw *f = fr->fw;
     uint32_t fri = (uint32_t)(fr - f->roles);
     int rc;
-    if (sh->chunk && sh->chunk->n == MC__CHUNK && (rc = mc__chunk_flush(sh)))
-        return rc;
+    if (sh->chunk && sh->chunk->n == MC__CHUNK)
+        mc__chunk_flush(sh);
     if (!sh->chunk) {
         if (!(sh->chunk = malloc(sizeof(*sh->chunk))))
             return MC_ENOMEM;
@@ -942,9 +944,7 @@ static void mc__shard_run(struct mc__shard *sh)
     }
     if (sh->ndue)
         mc__rekey_due(e, sh); /* one shard: V2 again, whatever happened above */
-    int rc = mc__chunk_flush(sh);
-    if (sh->rc == MC_OK)
-        sh->rc = rc;
+    mc__chunk_flush(sh);
 }
 
 /* ---- workers -------------------------------------------------------------------------------- */
@@ -983,6 +983,8 @@ int mc__shards_start(mc_engine_t *e)
         sh->e = e;
         sh->id = k;
         atomic_init(&sh->done, 0);
+        sh->chunks = NULL;
+        sh->chunks_end = &sh->chunks;
         if (k == 0)
             continue;
         sh->ringbuf = calloc(MC__RING_SIZE, sizeof(*sh->ringbuf));
@@ -1025,57 +1027,22 @@ static uint64_t mc__wall_ns(void)
     return (uint64_t)ts.tv_sec * MC_NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-static int mc__drain(mc_engine_t *e, struct mc__shard *sh)
+static void mc__drain(struct mc__shard *sh)
 {
     struct mc__chunk *c;
-    while ((c = mc_ring_pop_spsc(&sh->ring, sh->ringbuf))) {
-        if (mc__grow(&e->chunks, &e->capchunks, e->nchunks + 1, sizeof(*e->chunks))) {
-            /* the offers stay made (the books hold); only their publication is lost */
-            for (uint32_t i = 0; i < c->n; i++)
-                if (!c->d[i].borrowed)
-                    mc_res_fini(&c->d[i].res);
-            free(c);
-            return MC_ENOMEM;
-        }
-        e->chunks[e->nchunks++] = c;
-    }
-    return MC_OK;
+    while ((c = mc_ring_pop_spsc(&sh->ring, sh->ringbuf)))
+        mc__chunk_keep(sh, c);
 }
 
-static int mc__dec_cmp(const void *pa, const void *pb)
-{
-    const struct mc__decision *a = *(struct mc__decision *const *)pa;
-    const struct mc__decision *b = *(struct mc__decision *const *)pb;
-    if (a->fw != b->fw)
-        return a->fw < b->fw ? -1 : 1;
-    return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
-/* Sorts one framework's decisions by seq. They come as S increasing runs
- * (one per shard) of usually a few decisions each: an insertion sort, with no
- * call per comparison, unless the group is large. */
-static void mc__dec_sort(struct mc__decision **d, uint64_t n)
-{
-    if (n > 64) {
-        qsort(d, n, sizeof(*d), mc__dec_cmp);
-        return;
-    }
-    for (uint64_t i = 1; i < n; i++) {
-        struct mc__decision *x = d[i];
-        uint64_t j = i;
-        for (; j > 0 && d[j - 1]->seq > x->seq; j--)
-            d[j] = d[j - 1];
-        d[j] = x;
-    }
-}
-
-/* Hands the cycle's decisions to the offer callback, one batch per framework,
- * each in decision order; frees them. */
+/* Hands the cycle's decisions to the offer callback, one batch per framework:
+ * shard 0's in decision order, then shard 1's, and so on (the order of the
+ * shards' lists of batches); frees them. */
 static int mc__publish(mc_engine_t *e)
 {
     uint64_t n = 0;
-    for (uint32_t i = 0; i < e->nchunks; i++)
-        n += e->chunks[i]->n;
+    for (uint32_t k = 0; k < e->nshards; k++)
+        for (struct mc__chunk *c = e->shards[k].chunks; c; c = c->next)
+            n += c->n;
     int rc = MC_OK;
     struct mc__decision **all = n ? malloc(n * sizeof(*all)) : NULL;
     struct mc_offer *batch = n ? malloc(n * sizeof(*batch)) : NULL;
@@ -1084,24 +1051,17 @@ static int mc__publish(mc_engine_t *e)
         rc = MC_ENOMEM;
     if (rc == MC_OK && n && e->cfg.on_offers) {
         /* grouped by framework with a counting sort, O(offers + frameworks):
-         * stable, so each group keeps the order of the chunks, which is
-         * decision order when one shard decided */
-        for (uint32_t i = 0; i < e->nchunks; i++)
-            for (uint32_t j = 0; j < e->chunks[i]->n; j++)
-                start[e->chunks[i]->d[j].fw + 1]++;
+         * stable, so each group keeps the order of the lists */
+        for (uint32_t k = 0; k < e->nshards; k++)
+            for (struct mc__chunk *c = e->shards[k].chunks; c; c = c->next)
+                for (uint32_t j = 0; j < c->n; j++)
+                    start[c->d[j].fw + 1]++;
         for (uint32_t f = 0; f < e->nfws_slots; f++)
             start[f + 1] += start[f];
-        for (uint32_t i = 0; i < e->nchunks; i++)
-            for (uint32_t j = 0; j < e->chunks[i]->n; j++)
-                all[start[e->chunks[i]->d[j].fw]++] = &e->chunks[i]->d[j];
-        if (e->nshards > 1) /* seq counts per shard: interleave the shards' decisions */
-            for (uint64_t i = 0; i < n;) {
-                uint64_t j = i;
-                while (j < n && all[j]->fw == all[i]->fw)
-                    j++;
-                mc__dec_sort(all + i, j - i);
-                i = j;
-            }
+        for (uint32_t k = 0; k < e->nshards; k++)
+            for (struct mc__chunk *c = e->shards[k].chunks; c; c = c->next)
+                for (uint32_t j = 0; j < c->n; j++)
+                    all[start[c->d[j].fw]++] = &c->d[j];
         for (uint64_t i = 0; i < n;) {
             uint64_t j = i;
             for (; j < n && all[j]->fw == all[i]->fw; j++)
@@ -1117,13 +1077,18 @@ static int mc__publish(mc_engine_t *e)
     free(all);
     free(batch);
     free(start);
-    for (uint32_t i = 0; i < e->nchunks; i++) {
-        for (uint32_t j = 0; j < e->chunks[i]->n; j++)
-            if (!e->chunks[i]->d[j].borrowed)
-                mc_res_fini(&e->chunks[i]->d[j].res);
-        free(e->chunks[i]);
+    for (uint32_t k = 0; k < e->nshards; k++) {
+        struct mc__shard *sh = &e->shards[k];
+        for (struct mc__chunk *c = sh->chunks, *next; c; c = next) {
+            next = c->next;
+            for (uint32_t j = 0; j < c->n; j++)
+                if (!c->d[j].borrowed)
+                    mc_res_fini(&c->d[j].res);
+            free(c);
+        }
+        sh->chunks = NULL;
+        sh->chunks_end = &sh->chunks;
     }
-    e->nchunks = 0;
     return rc;
 }
 
@@ -1168,8 +1133,7 @@ int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *stats)
         for (;;) {
             /* pair: the worker's release store of done (S2) */
             bool finished = atomic_load_explicit(&sh->done, memory_order_acquire) == seq;
-            int drc = mc__drain(e, sh);
-            rc = rc ? rc : drc;
+            mc__drain(sh);
             if (finished)
                 break;
             sched_yield();
