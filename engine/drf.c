@@ -125,6 +125,8 @@ static void mc__vent_key(const mc_engine_t *e, const struct mc__vent *v, double 
             s = x;
     }
     *share = s / c->weight;
+    if (v->floor > *share)
+        *share = v->floor; /* a bound this shard learnt otherwise (shard.c Q5) */
     *count = c->count + sl->count;
 }
 
@@ -329,6 +331,7 @@ int mc__sorter_insert(mc_engine_t *e, struct mc__sorter *s, struct mc__client *c
             return MC_ENOMEM;
         }
         struct mc__vent *v = &c->vents[k];
+        v->floor = 0;
         mc__vent_key(e, v, &v->share, &v->count);
         v->view = w;
         v->stamp = 0;
@@ -397,8 +400,10 @@ static int mc__vent_qcmp(const void *a, const void *b)
  * sorted members (each keeps its level). */
 static void mc__view_refresh(mc_engine_t *e, struct mc__view *w)
 {
-    for (uint32_t i = 0; i < w->n; i++)
+    for (uint32_t i = 0; i < w->n; i++) {
+        w->all[i]->floor = 0;
         mc__vent_key(e, w->all[i], &w->all[i]->share, &w->all[i]->count);
+    }
     if (w->n > 1)
         qsort(w->all, w->n, sizeof(*w->all), mc__vent_qcmp);
     struct mc__vent *last[MC__SKIP_LEVELS] = {0};
@@ -540,6 +545,24 @@ static void mc__role_path_rekey(mc_engine_t *e, struct mc__role *r, uint32_t sha
     struct mc__client *chain[MC__CHAIN_MAX];
     for (uint32_t i = 0, n = mc__role_chain(r, chain); i < n; i++)
         mc__vent_refresh(e, &chain[i]->vents[shard]);
+}
+
+/* S > 1: @r's guarantee is met (Q5), so @r's subtree and every ancestor's
+ * hold at least the guarantee: shard @shard's keys of their nodes are raised
+ * to that share for the rest of the cycle, which moves a role met by other
+ * shards' offers behind the unmet ones (keys only grow: V1). */
+void mc__role_floor(mc_engine_t *e, struct mc__role *r, uint32_t shard)
+{
+    int64_t q[MC_ENGINE_MAX_DIMS];
+    mc__qty(e, q, &r->guarantee);
+    for (struct mc__role *x = r; x; x = x->parent) {
+        struct mc__vent *v = &x->node.vents[shard];
+        double floor = mc__share_of(e, q, x->node.weight);
+        if (floor > v->floor) {
+            v->floor = floor;
+            mc__vent_refresh(e, v);
+        }
+    }
 }
 
 /* One shard: rekeys the path entries of the roles whose commits left them

@@ -88,6 +88,7 @@ struct __attribute__((aligned(64))) mc__vent {
     uint32_t idx;          /* index in view->all */
     uint32_t level;        /* lists this node is linked on, 1..MC__SKIP_LEVELS */
     struct mc__vent *prev; /* on list 0 (NULL for the first) */
+    double floor;          /* S > 1: a lower bound of the share, this cycle (shard.c Q5) */
     struct mc__vent *next[MC__SKIP_LEVELS];
 };
 
@@ -267,7 +268,7 @@ struct mc__shard {
     uint32_t ndue, capdue;
     /* roles that can take anything from this shard's agents this cycle: some
      * active framework's minimum fits in the largest free vector (shard.c) */
-    uint8_t *role_ok;     /* by role index */
+    uint8_t *role_ok;     /* by role index; 2: and its floor set by Q5 this cycle */
     uint32_t *ok_subtree; /* by role index: such roles in its subtree */
     uint32_t caproles, capsubtree, nok;
     struct mc__chunk *chunk; /* batch being filled */
@@ -404,6 +405,7 @@ void mc__role_iter_init(struct mc__role_iter *it, mc_engine_t *e, uint32_t shard
 struct mc__role *mc__role_iter_next(struct mc__role_iter *it);
 void mc__roles_contested(mc_engine_t *e);
 void mc__rekey_due(mc_engine_t *e, struct mc__shard *sh);
+void mc__role_floor(mc_engine_t *e, struct mc__role *r, uint32_t shard);
 void mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const int64_t *q);
 double mc__fold(mc_engine_t *e);
 void mc__scales_set(mc_engine_t *e);

@@ -810,8 +810,16 @@ static int mc__visit(struct mc__shard *sh, struct mc__agent *a, bool stage1)
         goto out;
     mc__role_iter_init(&it, e, id, visit);
     for (struct mc__role *r; a->free.n && (r = mc__role_iter_next(&it));) {
-        if (stage1 && (!r->guarantee.n || mc__guarantee_met(e, r)))
+        if (stage1 && (!r->guarantee.n || mc__guarantee_met(e, r))) {
+            /* Q5: met, perhaps by other shards' offers that this shard's keys
+             * do not count: once per cycle its path gets the guarantee's share
+             * as a floor (role_ok 2 marks it done; still true for the walks) */
+            if (e->nshards > 1 && r->guarantee.n && sh->role_ok[r->idx] == 1) {
+                sh->role_ok[r->idx] = 2;
+                mc__role_floor(e, r, id);
+            }
             continue;
+        }
         mc_res_t *avail = mc__avail(a, r, &buf);
         if (!avail) {
             rc = MC_ENOMEM;
