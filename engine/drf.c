@@ -28,7 +28,8 @@
  *       of (alloc[d] + slots[k].alloc[d] * free[d] / free_k[d]) / total[d],
  *       divided by the weight, where free and free_k are the free units of d
  *       on the active agents of the cluster and of shard k when the cycle
- *       started (mc__scales_set); count = count + slots[k].count.
+ *       started (mc__scales_set), raised to the entry's floor (shard.c Q5);
+ *       count = count + slots[k].count.
  *       With one shard, and between cycles, this is the exact key. Every view
  *       holds its shard's keys, sorted: each commit rekeys what it changed,
  *       except the entries on the path of a role that is not contested
