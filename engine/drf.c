@@ -68,17 +68,28 @@
 
 /* ---- keys ------------------------------------------------------------------------- */
 
-double mc__share_of(const mc_engine_t *e, const int64_t *alloc, double weight)
+/* The share of @alloc, plus @part (NULL: none) counted @scale per unit
+ * (V2): max over names of alloc / total + part * scale, / @weight. With no
+ * part, the exact share; a part of zero adds exactly nothing. */
+static double mc__share_plus(const mc_engine_t *e, const int64_t *alloc, const int64_t *part,
+                             const double *scale, double weight)
 {
     double s = 0;
     for (uint32_t d = 0; d < e->ndims; d++) {
-        if (e->total[d] <= 0 || alloc[d] <= 0)
+        if (e->total[d] <= 0)
             continue;
-        double x = (double)alloc[d] / (double)e->total[d];
+        double x = alloc[d] > 0 ? (double)alloc[d] / (double)e->total[d] : 0;
+        if (part && part[d] > 0)
+            x += (double)part[d] * scale[d];
         if (x > s)
             s = x;
     }
     return s / weight;
+}
+
+double mc__share_of(const mc_engine_t *e, const int64_t *alloc, double weight)
+{
+    return mc__share_plus(e, alloc, NULL, NULL, weight);
 }
 
 void mc__qty(const mc_engine_t *e, int64_t *q, const mc_res_t *r)
@@ -114,18 +125,7 @@ static void mc__vent_key(const mc_engine_t *e, const struct mc__vent *v, double 
     }
     const struct mc__shard *sh = &e->shards[mc__vent_shard(v)];
     const struct mc__cslot *sl = &c->slots[sh->id];
-    double s = 0;
-    for (uint32_t d = 0; d < e->ndims; d++) {
-        if (e->total[d] <= 0)
-            continue;
-        /* the same double as mc__share_of's while the slot is empty */
-        double x = c->alloc[d] > 0 ? (double)c->alloc[d] / (double)e->total[d] : 0;
-        if (sl->alloc[d] > 0)
-            x += (double)sl->alloc[d] * sh->scale[d];
-        if (x > s)
-            s = x;
-    }
-    *share = s / c->weight;
+    *share = mc__share_plus(e, c->alloc, sl->alloc, sh->scale, c->weight);
     if (v->floor > *share)
         *share = v->floor; /* a bound this shard learnt otherwise (shard.c Q5) */
     *count = c->count + sl->count;
@@ -229,34 +229,26 @@ static void mc__skip_unlink(struct mc__view *w, struct mc__vent *v)
         v->next[0]->prev = v->prev;
 }
 
-/* Gives @v a new key. Returns true if it moved, i.e. its neighbours on list
- * 0 changed; an entry whose new key still sorts between its neighbours stays
- * where it is on every list. */
-static bool mc__vent_rekey(struct mc__vent *v, double share, uint64_t count)
-{
-    if (share == v->share && count == v->count)
-        return false;
-    struct mc__vent *p = v->prev, *n = v->next[0];
-    if ((!p || mc__key_cmp(p->share, p->count, p->c, share, count, v->c) < 0) &&
-        (!n || mc__key_cmp(share, count, v->c, n->share, n->count, n->c) < 0)) {
-        v->share = share;
-        v->count = count;
-        return false;
-    }
-    mc__skip_unlink(v->view, v);
-    v->share = share;
-    v->count = count;
-    mc__skip_link(v->view, v);
-    return true;
-}
-
-/* Rekeys @v from its client (V2). */
+/* Rekeys @v from its client (V2). An entry whose new key still sorts
+ * between its neighbours stays where it is on every list. */
 static void mc__vent_refresh(mc_engine_t *e, struct mc__vent *v)
 {
     double share;
     uint64_t count;
     mc__vent_key(e, v, &share, &count);
-    mc__vent_rekey(v, share, count);
+    if (share == v->share && count == v->count)
+        return;
+    struct mc__vent *p = v->prev, *n = v->next[0];
+    if ((!p || mc__key_cmp(p->share, p->count, p->c, share, count, v->c) < 0) &&
+        (!n || mc__key_cmp(share, count, v->c, n->share, n->count, n->c) < 0)) {
+        v->share = share;
+        v->count = count;
+        return;
+    }
+    mc__skip_unlink(v->view, v);
+    v->share = share;
+    v->count = count;
+    mc__skip_link(v->view, v);
 }
 
 /* ---- sorters and clients ------------------------------------------------------------ */
@@ -357,10 +349,10 @@ static void mc__client_add(mc_engine_t *e, struct mc__client *c, const int64_t *
 {
     for (uint32_t d = 0; d < e->ndims; d++)
         c->alloc[d] += sign * q[d];
-    if (e->views_stale)
-        return;
-    for (uint32_t k = 0; k < e->nshards; k++)
-        mc__vent_refresh(e, &c->vents[k]); /* keeps V2 */
+    /* keeps V2 with one shard; several refresh every view when the next
+     * cycle starts, so their entries keep the keys they sort by until then */
+    if (e->nshards == 1 && !e->views_stale)
+        mc__vent_refresh(e, &c->vents[0]);
 }
 
 /* The clients on @r's path: its self, then its node and every ancestor's.
@@ -648,38 +640,29 @@ void mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const 
  * for the client and the client's true share. */
 double mc__fold(mc_engine_t *e)
 {
-    double err = 0, inv[MC_ENGINE_MAX_DIMS];
-    for (uint32_t d = 0; d < e->ndims; d++)
-        inv[d] = e->total[d] > 0 ? 1.0 / (double)e->total[d] : 0;
+    double err = 0;
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__shard *sh = &e->shards[k];
         for (uint32_t i = 0; i < sh->ntouched; i++) {
             struct mc__client *c = sh->touched[i];
             if (!c->slots[k].count)
                 continue; /* folded from an earlier shard's list */
-            /* the error, as mc__vent_key counts (multiplying by inverses:
-             * a diagnostic needs no exact ties) */
-            double truth = 0, base[MC_ENGINE_MAX_DIMS];
-            for (uint32_t d = 0; d < e->ndims; d++) {
-                int64_t now = c->alloc[d];
-                for (uint32_t j = 0; j < e->nshards; j++)
-                    now += c->slots[j].alloc[d];
-                base[d] = (double)c->alloc[d] * inv[d];
-                truth = fmax(truth, (double)now * inv[d]);
-            }
-            for (uint32_t j = 0; j < e->nshards; j++) {
-                const struct mc__cslot *sl = &c->slots[j];
-                if (!sl->count)
-                    continue;
-                double est = 0;
+            /* the error: each shard's count of the share (mc__vent_key's,
+             * without Q5's floor) against the true share */
+            int64_t now[MC_ENGINE_MAX_DIMS];
+            mc__client_load(e, c, now);
+            for (uint32_t j = 0; j < e->nshards; j++)
                 for (uint32_t d = 0; d < e->ndims; d++)
-                    est = fmax(est, base[d] + (double)sl->alloc[d] * e->shards[j].scale[d]);
-                err = fmax(err, fabs(est - truth) / c->weight);
-            }
+                    now[d] += c->slots[j].alloc[d];
+            double truth = mc__share_of(e, now, c->weight);
+            for (uint32_t j = 0; j < e->nshards; j++)
+                if (c->slots[j].count)
+                    err = fmax(err, fabs(mc__share_plus(e, c->alloc, c->slots[j].alloc,
+                                                        e->shards[j].scale, c->weight) -
+                                         truth));
+            memcpy(c->alloc, now, e->ndims * sizeof(*now));
             for (uint32_t j = 0; j < e->nshards; j++) {
                 struct mc__cslot *sl = &c->slots[j];
-                for (uint32_t d = 0; d < e->ndims; d++)
-                    c->alloc[d] += sl->alloc[d];
                 c->count += sl->count;
                 sl->count = 0;
                 memset(sl->alloc, 0, e->ndims * sizeof(*sl->alloc));

@@ -151,6 +151,14 @@ static void mc__qty_add(const mc_engine_t *e, int64_t *q, const mc_res_t *r, int
     }
 }
 
+/* @r joins (sign = +1) or leaves (-1) the free resources of @a as its shard
+ * counts them: only an active agent's count (mc__scales_set). */
+static void mc__free_count(mc_engine_t *e, const struct mc__agent *a, const mc_res_t *r, int sign)
+{
+    if (a->active)
+        mc__qty_add(e, e->shards[a->shard].free, r, sign);
+}
+
 /* ---- roles -------------------------------------------------------------------------- */
 
 static struct mc__role *mc__role_get(const mc_engine_t *e, const char *name)
@@ -610,7 +618,7 @@ int mc_engine_agent_add_used(mc_engine_t *e, const char *id, const mc_res_t *tot
     sh->agents[sh->nagents++] = a->idx;
     e->agents[slot] = a;
     mc__qty_add(e, e->total, total, 1);
-    mc__qty_add(e, sh->free, &a->free, 1);
+    mc__free_count(e, a, &a->free, 1);
     e->views_stale = true; /* the cluster total changed every share (drf.c V2) */
     for (uint32_t k = 0; k < a->nholds; k++) {
         struct mc__fw *f = e->fws[a->holds[k].fw];
@@ -638,8 +646,7 @@ static int mc__hold_return(mc_engine_t *e, struct mc__agent *a, struct mc__hold 
     int rc = mc_res_add(&a->free, r); /* cannot overflow: the sum stays within total */
     if (rc)
         return rc;
-    if (a->active)
-        mc__qty_add(e, e->shards[a->shard].free, r, 1);
+    mc__free_count(e, a, r, 1);
     a->blocked = false; /* B1: the free vector changed */
     struct mc__fw *f = e->fws[h->fw];
     mc__charge(e, &f->roles[h->fr], r, -1);
@@ -672,8 +679,7 @@ int mc_engine_agent_remove(mc_engine_t *e, const char *id)
     }
     mc__qty_add(e, e->total, &a->total, -1);
     struct mc__shard *sh = &e->shards[a->shard];
-    if (a->active)
-        mc__qty_add(e, sh->free, &a->free, -1);
+    mc__free_count(e, a, &a->free, -1);
     uint32_t moved = sh->agents[--sh->nagents];
     sh->agents[a->spos] = moved;
     e->agents[moved]->spos = a->spos;
@@ -692,9 +698,9 @@ int mc_engine_agent_activate(mc_engine_t *e, const char *id, bool active)
         return MC_ENOENT;
     if (active && !a->active)
         e->pending = true;
-    if (active != a->active)
-        mc__qty_add(e, e->shards[a->shard].free, &a->free, active ? 1 : -1);
+    mc__free_count(e, a, &a->free, -1);
     a->active = active;
+    mc__free_count(e, a, &a->free, 1);
     return MC_OK;
 }
 

@@ -284,14 +284,16 @@ struct mc__shard {
     struct mc_cycle_stats st;
     int rc;
     /* S > 1 (drf.c C1): the clients whose slot this shard wrote this cycle,
-     * each once (room for every client: grown when a cycle starts) */
+     * each once (room for every client: grown when a cycle starts). Written
+     * by the shard, read by the control thread after its done (S2) */
     struct mc__client **touched;
     uint32_t ntouched, captouched;
     /* the free scalars of its active agents: kept by the control thread
      * between cycles and by the shard during one (mc_engine_check() sums them) */
     int64_t free[MC_ENGINE_MAX_DIMS];
     /* S > 1: what one unit of each name this shard allocates this cycle adds to
-     * a client's share in its keys (drf.c V2); set when the cycle starts */
+     * a client's share in its keys (drf.c V2); set by the control thread
+     * before it publishes cycle_seq (S2) */
     double scale[MC_ENGINE_MAX_DIMS];
     /* worker -> control: full batches. Producer: this shard's worker; consumer:
      * the control thread. ck_ring SPSC: the enqueue's store fence pairs with the

@@ -745,15 +745,17 @@ out_fini:
     return rc;
 }
 
-/* Makes the prepared offer and records the decision. Takes @res unless it is
- * the agent's free vector. */
+/* Makes the prepared offer (of scalar quantities @q) and records the
+ * decision. Takes @res unless it is the agent's free vector. */
 static void mc__apply(struct mc__shard *sh, struct mc__agent *a, struct mc__fwrole *fr,
-                      mc_res_t *res, struct mc__pending *p)
+                      mc_res_t *res, const int64_t *q, struct mc__pending *p)
 {
     struct mc__hold *h = p->hold;
     if (!h->offered.n)
         h->offered_at = sh->e->now;
     a->blocked = false; /* B1: the free vector changed */
+    for (uint32_t d = 0; d < sh->e->ndims; d++)
+        sh->free[d] -= q[d]; /* @a is a candidate, so active: its shard counts its free */
     if (p->whole) {
         mc_res_fini(&h->offered);
         h->offered = a->free; /* the vector moves; the agent keeps nothing free */
@@ -877,9 +879,7 @@ static int mc__visit(struct mc__shard *sh, struct mc__agent *a, bool stage1)
             }
             mc__qty(e, q, off);
             mc__commit(e, sh, v, q);
-            for (uint32_t d = 0; d < e->ndims; d++)
-                sh->free[d] -= q[d]; /* @a is active, and what it offers leaves its free vector */
-            mc__apply(sh, a, fr, off, &p);
+            mc__apply(sh, a, fr, off, q, &p);
             if (stage1)
                 mc__note_met(e, r);
             sh->st.offers++;
