@@ -39,16 +39,20 @@
  *       views (re-reads every key, sorts, relinks) when a cycle starts after
  *       a multi-shard cycle (the fold and the answers since changed the
  *       keys: with several shards, entries keep the keys they sort by until
- *       then) or after the cluster total or a weight changed (e->views_stale). mc_engine_check()
- * checks every view's shape after every command, and its keys with one shard. C2. A commit goes to
- * the first eligible entry of the shard's view: with one shard the DRF minimum; with S > 1 the
- * minimum by the shard's estimates. Shard k's estimate of a client differs from its true share at
- * the cycle's end by what the other shards allocated to it, less what the scale supposed;
- * mc__fold() reports the largest such difference over the clients each shard allocated to
- * (mc_cycle_stats.fairness_error). When the shards' agents are alike and so are the frameworks'
- * answers on them, the estimates are right on average; otherwise a cycle can give a client up to
- * about one shard's worth of its offers more or less than sequential DRF, and the next cycle starts
- * from the true shares (docs/engine.md, "Fairness across shards").
+ *       then) or after the cluster total or a weight changed
+ *       (e->views_stale). mc_engine_check() checks every view's shape after
+ *       every command, and its keys with one shard.
+ *   C2. A commit goes to the first eligible entry of the shard's view: with one
+ *       shard the DRF minimum; with S > 1 the minimum by the shard's estimates.
+ *       Shard k's estimate of a client differs from its true share at the
+ *       cycle's end by what the other shards allocated to it, less what the
+ *       scale supposed; mc__fold() reports the largest such difference over
+ *       the clients each shard allocated to (mc_cycle_stats.fairness_error).
+ *       When the shards' agents are alike and so are the frameworks' answers
+ *       on them, the estimates are right on average; otherwise a cycle can
+ *       give a client up to about one shard's worth of its offers more or
+ *       less than sequential DRF, and the next cycle starts from the true
+ *       shares (docs/engine.md, "Fairness across shards").
  *
  * Memory orders: none in this file. alloc[] and count are written by the
  * control thread between cycles or by the only shard, slots[k] by shard k
