@@ -944,7 +944,11 @@ static void mc__shard_run(struct mc__shard *sh)
         if (i + MC__PREFETCH / 2 < n) { /* its record has arrived by now */
             const struct mc__agent *b = e->agents[sh->cand[i + MC__PREFETCH / 2]];
             __builtin_prefetch(b->free.items);
-            __builtin_prefetch(b->holds);
+            /* where an offer adds its hold: after the agent's holds (an
+             * address of integers: holds may be NULL, and a prefetch of no
+             * memory does nothing) */
+            uintptr_t hold = (uintptr_t)b->holds + b->nholds * sizeof(*b->holds);
+            __builtin_prefetch((const void *)hold, 1);
         }
         struct mc__agent *a = e->agents[sh->cand[i]];
         if (a->free.n && !mc__blocked(e, a))
