@@ -423,6 +423,8 @@ void mc_engine_destroy(mc_engine_t *e)
         free(e->shards[k].role_ok);
         free(e->shards[k].ok_subtree);
         free(e->shards[k].chunk);
+        free(e->shards[k].recs);
+        free(e->shards[k].fstart);
     }
     free(e->shards);
     free(e->agents);

@@ -251,6 +251,7 @@ struct mc__decision {
 
 struct mc__chunk {
     struct mc__chunk *next; /* in its shard's list of the cycle's batches */
+    struct mc__chunk *own;  /* the same list, linked by the shard itself (shard.c P1) */
     uint32_t n;
     struct mc__decision d[MC__CHUNK];
 };
@@ -304,6 +305,16 @@ struct mc__shard {
     _Atomic uint32_t done; /* last cycle this shard finished (release; pair: control acquire) */
     /* the control thread's list of this shard's batches of the cycle, in order */
     struct mc__chunk *chunks, **chunks_end;
+    /* S > 1 (shard.c P1): the same batches, listed by the shard as it fills
+     * them, and their offers as the callback takes them, grouped by
+     * framework by the shard after its visits: framework f's are
+     * recs[fstart[f]] to recs[fstart[f + 1] - 1]; grouped says they are
+     * there. Written by the shard, read by the control thread after done (S2). */
+    struct mc__chunk *own, **own_end;
+    struct mc_offer *recs;
+    uint32_t *fstart;
+    uint32_t caprecs, capfstart;
+    bool grouped;
 };
 
 /* Freed slots of a table, reused before the table grows. */

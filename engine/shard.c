@@ -9,6 +9,7 @@
  *            quota guarantees, then stage 2 for everyone), decide offers from
  *            its own DRF views (drf.c), and hand full batches of decisions to
  *            the control thread through its SPSC ring
+ *            and, with S > 1, group its offers by framework (P1)
  *   control: run shard 0, drain the rings until every worker has stored
  *            shard->done == cycle (release), add the shards' parts of the
  *            cycle's allocations into the DRF clients (drf.c C1, mc__fold),
@@ -37,6 +38,14 @@
  *       compare-and-swap that never moves it below zero.
  *   Q3. Budgets taken for an offer that is not made are given back before the
  *       shard moves on.
+ *   P1. Publication hands each framework its offers of the cycle in one
+ *       batch, shard after shard, each shard's in its decision order. With
+ *       S > 1 every shard builds its part of the batches when its visits end
+ *       (mc__group: its batches stay readable to it after the hand-over, as
+ *       the control thread writes only their list links), and the control
+ *       thread only joins the parts of a framework that several shards
+ *       served; one shard, or a shard without memory for its part, leaves
+ *       the grouping to the control thread (mc__call_serial).
  * Progress: shards never wait for each other inside a cycle and never retry
  * a decision; only a quota compare-and-swap retries, when another shard
  * changed the same counter (lock-free).
@@ -685,6 +694,9 @@ static void mc__chunk_flush(struct mc__shard *sh)
     if (!c || !c->n)
         return;
     sh->chunk = NULL;
+    c->own = NULL; /* the shard's own list (P1) */
+    *sh->own_end = c;
+    sh->own_end = &c->own;
     if (sh->id == 0) { /* the control thread itself */
         mc__chunk_keep(sh, c);
         return;
@@ -909,12 +921,50 @@ static bool mc__blocked(const mc_engine_t *e, const struct mc__agent *a)
            e->now < a->blocked_until;
 }
 
+/* P1, S > 1: groups the shard's offers of the cycle by framework into the
+ * records the callback takes (sh->recs, sh->fstart), so that publication on
+ * the control thread only hands them over; in parallel, and where the
+ * decisions are in cache. Without memory for the records, grouped stays
+ * false and the control thread groups every shard's batches itself. */
+static void mc__group(struct mc__shard *sh)
+{
+    mc_engine_t *e = sh->e;
+    uint32_t nf = e->nfws_slots, *start = sh->fstart, n = 0;
+    for (struct mc__chunk *c = sh->own; c; c = c->own)
+        n += c->n;
+    if (mc__grow(&sh->recs, &sh->caprecs, n, sizeof(*sh->recs)))
+        return;
+    memset(start, 0, (nf + 1) * sizeof(*start)); /* room: mc__cycle() */
+    for (struct mc__chunk *c = sh->own; c; c = c->own)
+        for (uint32_t j = 0; j < c->n; j++)
+            start[c->d[j].fw + 1]++;
+    for (uint32_t f = 0; f < nf; f++)
+        start[f + 1] += start[f];
+    /* a stable counting sort: each framework's offers in decision order;
+     * start[f] ends at framework f + 1's start, and is put back after */
+    for (struct mc__chunk *c = sh->own; c; c = c->own)
+        for (uint32_t j = 0; j < c->n; j++) {
+            struct mc__decision *d = &c->d[j];
+            sh->recs[start[d->fw]++] = (struct mc_offer){.framework = e->fws[d->fw]->id,
+                                                         .agent = d->agent_id,
+                                                         .role = d->role->name,
+                                                         .res = &d->res,
+                                                         .seq = d->seq};
+        }
+    memmove(start + 1, start, nf * sizeof(*start));
+    start[0] = 0;
+    sh->grouped = true;
+}
+
 static void mc__shard_run(struct mc__shard *sh)
 {
     mc_engine_t *e = sh->e;
     memset(&sh->st, 0, sizeof(sh->st));
     sh->nseq = 0;
     sh->rc = MC_OK;
+    sh->own = NULL;
+    sh->own_end = &sh->own;
+    sh->grouped = false;
     if (e->nshards > 1 || e->views_stale)
         mc__views_refresh(e, sh->id); /* drf.c V2 */
     uint32_t n = 0;
@@ -957,6 +1007,8 @@ static void mc__shard_run(struct mc__shard *sh)
     if (sh->ndue)
         mc__rekey_due(e, sh); /* one shard: V2 again, whatever happened above */
     mc__chunk_flush(sh);
+    if (e->nshards > 1 && e->cfg.on_offers)
+        mc__group(sh);
 }
 
 /* ---- workers -------------------------------------------------------------------------------- */
@@ -1046,49 +1098,97 @@ static void mc__drain(struct mc__shard *sh)
         mc__chunk_keep(sh, c);
 }
 
+/* P1 with every shard grouped: each framework's offers, shard after shard,
+ * handed over as the shard built them when one shard made them all, copied
+ * into one batch otherwise. */
+static int mc__call_grouped(mc_engine_t *e)
+{
+    uint32_t most = 0;
+    for (uint32_t f = 0; f < e->nfws_slots; f++) {
+        uint32_t m = 0;
+        for (uint32_t k = 0; k < e->nshards; k++)
+            m += e->shards[k].fstart[f + 1] - e->shards[k].fstart[f];
+        most = m > most ? m : most;
+    }
+    struct mc_offer *batch = most ? malloc(most * sizeof(*batch)) : NULL;
+    if (most && !batch)
+        return MC_ENOMEM;
+    for (uint32_t f = 0; f < e->nfws_slots; f++) {
+        const struct mc_offer *one = NULL;
+        uint32_t m = 0, parts = 0;
+        for (uint32_t k = 0; k < e->nshards; k++) {
+            const struct mc__shard *sh = &e->shards[k];
+            uint32_t len = sh->fstart[f + 1] - sh->fstart[f];
+            if (!len)
+                continue;
+            one = &sh->recs[sh->fstart[f]];
+            memcpy(batch + m, one, len * sizeof(*batch));
+            m += len;
+            parts++;
+        }
+        if (m)
+            e->cfg.on_offers(e->cfg.cb_arg, parts == 1 ? one : batch, m);
+    }
+    free(batch);
+    return MC_OK;
+}
+
+/* Groups every shard's batches by framework on the control thread, with a
+ * counting sort, O(offers + frameworks): stable, so each framework's offers
+ * keep the order of the lists, shard 0's first. */
+static int mc__call_serial(mc_engine_t *e, uint64_t n)
+{
+    int rc = MC_OK;
+    struct mc__decision **all = malloc(n * sizeof(*all));
+    struct mc_offer *batch = malloc(n * sizeof(*batch));
+    uint32_t *start = calloc((size_t)e->nfws_slots + 1, sizeof(*start));
+    if (!all || !batch || !start) {
+        rc = MC_ENOMEM;
+        goto out;
+    }
+    for (uint32_t k = 0; k < e->nshards; k++)
+        for (struct mc__chunk *c = e->shards[k].chunks; c; c = c->next)
+            for (uint32_t j = 0; j < c->n; j++)
+                start[c->d[j].fw + 1]++;
+    for (uint32_t f = 0; f < e->nfws_slots; f++)
+        start[f + 1] += start[f];
+    for (uint32_t k = 0; k < e->nshards; k++)
+        for (struct mc__chunk *c = e->shards[k].chunks; c; c = c->next)
+            for (uint32_t j = 0; j < c->n; j++)
+                all[start[c->d[j].fw]++] = &c->d[j];
+    for (uint64_t i = 0; i < n;) {
+        uint64_t j = i;
+        for (; j < n && all[j]->fw == all[i]->fw; j++)
+            batch[j - i] = (struct mc_offer){.framework = e->fws[all[j]->fw]->id,
+                                             .agent = all[j]->agent_id,
+                                             .role = all[j]->role->name,
+                                             .res = &all[j]->res,
+                                             .seq = all[j]->seq};
+        e->cfg.on_offers(e->cfg.cb_arg, batch, j - i);
+        i = j;
+    }
+out:
+    free(all);
+    free(batch);
+    free(start);
+    return rc;
+}
+
 /* Hands the cycle's decisions to the offer callback, one batch per framework:
  * shard 0's in decision order, then shard 1's, and so on (the order of the
  * shards' lists of batches); frees them. */
 static int mc__publish(mc_engine_t *e)
 {
     uint64_t n = 0;
-    for (uint32_t k = 0; k < e->nshards; k++)
+    bool grouped = true;
+    for (uint32_t k = 0; k < e->nshards; k++) {
         for (struct mc__chunk *c = e->shards[k].chunks; c; c = c->next)
             n += c->n;
-    int rc = MC_OK;
-    struct mc__decision **all = n ? malloc(n * sizeof(*all)) : NULL;
-    struct mc_offer *batch = n ? malloc(n * sizeof(*batch)) : NULL;
-    uint32_t *start = n ? calloc((size_t)e->nfws_slots + 1, sizeof(*start)) : NULL;
-    if (n && (!all || !batch || !start))
-        rc = MC_ENOMEM;
-    if (rc == MC_OK && n && e->cfg.on_offers) {
-        /* grouped by framework with a counting sort, O(offers + frameworks):
-         * stable, so each group keeps the order of the lists */
-        for (uint32_t k = 0; k < e->nshards; k++)
-            for (struct mc__chunk *c = e->shards[k].chunks; c; c = c->next)
-                for (uint32_t j = 0; j < c->n; j++)
-                    start[c->d[j].fw + 1]++;
-        for (uint32_t f = 0; f < e->nfws_slots; f++)
-            start[f + 1] += start[f];
-        for (uint32_t k = 0; k < e->nshards; k++)
-            for (struct mc__chunk *c = e->shards[k].chunks; c; c = c->next)
-                for (uint32_t j = 0; j < c->n; j++)
-                    all[start[c->d[j].fw]++] = &c->d[j];
-        for (uint64_t i = 0; i < n;) {
-            uint64_t j = i;
-            for (; j < n && all[j]->fw == all[i]->fw; j++)
-                batch[j - i] = (struct mc_offer){.framework = e->fws[all[j]->fw]->id,
-                                                 .agent = all[j]->agent_id,
-                                                 .role = all[j]->role->name,
-                                                 .res = &all[j]->res,
-                                                 .seq = all[j]->seq};
-            e->cfg.on_offers(e->cfg.cb_arg, batch, j - i);
-            i = j;
-        }
+        grouped = grouped && e->shards[k].grouped;
     }
-    free(all);
-    free(batch);
-    free(start);
+    int rc = MC_OK;
+    if (n && e->cfg.on_offers)
+        rc = grouped ? mc__call_grouped(e) : mc__call_serial(e, n);
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__shard *sh = &e->shards[k];
         for (struct mc__chunk *c = sh->chunks, *next; c; c = next) {
@@ -1117,8 +1217,11 @@ int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *stats)
          * fwroles not suppressed, each role's self and node */
         if (mc__grow(&sh->cand, &sh->capcand, sh->nagents, sizeof(*sh->cand)) ||
             (e->nshards == 1 && mc__grow(&sh->due, &sh->capdue, e->nroles, sizeof(*sh->due))) ||
-            (e->nshards > 1 && mc__grow(&sh->touched, &sh->captouched,
-                                        e->nactive_fwroles + 2 * e->nroles, sizeof(*sh->touched))))
+            (e->nshards > 1 &&
+             mc__grow(&sh->touched, &sh->captouched, e->nactive_fwroles + 2 * e->nroles,
+                      sizeof(*sh->touched))) ||
+            (e->nshards > 1 &&
+             mc__grow(&sh->fstart, &sh->capfstart, e->nfws_slots + 1, sizeof(*sh->fstart))))
             return MC_ENOMEM;
     }
     if (e->nquota)
