@@ -263,7 +263,8 @@ struct mc__shard {
     uint64_t rng[4];
     uint32_t *agents; /* slots of the agents this shard owns */
     uint32_t nagents, capagents;
-    uint32_t *cand;
+    struct mc__agent **cand; /* the cycle's active agents, in visit order: records, not
+                              * slots, so that the random order costs one miss each */
     uint32_t capcand;
     uint32_t *due; /* one shard: roles whose path entries await their rekey (drf.c V2) */
     uint32_t ndue, capdue;

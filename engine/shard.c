@@ -118,7 +118,7 @@ static void mc__shuffle(struct mc__shard *sh, uint32_t n)
 {
     for (uint32_t i = n; i > 1; i--) {
         uint32_t j = mc__rand_below(sh->rng, i);
-        uint32_t t = sh->cand[i - 1];
+        struct mc__agent *t = sh->cand[i - 1];
         sh->cand[i - 1] = sh->cand[j];
         sh->cand[j] = t;
     }
@@ -347,7 +347,7 @@ static int mc__roles_possible(struct mc__shard *sh, uint32_t ncand)
     for (uint32_t d = 0; d < e->ndims; d++)
         short_dims += cap[d] > 0;
     for (uint32_t i = 0; i < ncand && short_dims; i++) {
-        const mc_res_t *fr = &e->agents[sh->cand[i]]->free;
+        const mc_res_t *fr = &sh->cand[i]->free;
         int64_t q[MC_ENGINE_MAX_DIMS] = {0};
         for (uint32_t k = 0; k < fr->n; k++)
             if (fr->items[k].kind == MC_RES_SCALAR)
@@ -972,7 +972,7 @@ static void mc__shard_run(struct mc__shard *sh)
         if (i + MC__PREFETCH < sh->nagents)
             mc__prefetch_agent(e->agents[sh->agents[i + MC__PREFETCH]]);
         if (e->agents[sh->agents[i]]->active)
-            sh->cand[n++] = sh->agents[i];
+            sh->cand[n++] = e->agents[sh->agents[i]];
     }
     sh->st.agents = n;
     if ((sh->rc = mc__roles_possible(sh, n)))
@@ -982,17 +982,17 @@ static void mc__shard_run(struct mc__shard *sh)
     mc__shuffle(sh, n);
     if (e->quota_stage) {
         for (uint32_t i = 0; i < n && sh->rc == MC_OK && !mc__stage1_done(e); i++)
-            if (e->agents[sh->cand[i]]->free.n)
-                sh->rc = mc__visit(sh, e->agents[sh->cand[i]], true);
+            if (sh->cand[i]->free.n)
+                sh->rc = mc__visit(sh, sh->cand[i], true);
         mc__shuffle(sh, n);
     }
     for (uint32_t i = 0; i < n && sh->rc == MC_OK; i++) {
         /* the order is random, so every agent record is a cache miss: ask
          * for the ones a few visits ahead while this one is visited */
         if (i + MC__PREFETCH < n)
-            mc__prefetch_agent(e->agents[sh->cand[i + MC__PREFETCH]]);
+            mc__prefetch_agent(sh->cand[i + MC__PREFETCH]);
         if (i + MC__PREFETCH / 2 < n) { /* its record has arrived by now */
-            const struct mc__agent *b = e->agents[sh->cand[i + MC__PREFETCH / 2]];
+            const struct mc__agent *b = sh->cand[i + MC__PREFETCH / 2];
             __builtin_prefetch(b->free.items);
             /* where an offer adds its hold: after the agent's holds (an
              * address of integers: holds may be NULL, and a prefetch of no
@@ -1000,7 +1000,7 @@ static void mc__shard_run(struct mc__shard *sh)
             uintptr_t hold = (uintptr_t)b->holds + b->nholds * sizeof(*b->holds);
             __builtin_prefetch((const void *)hold, 1);
         }
-        struct mc__agent *a = e->agents[sh->cand[i]];
+        struct mc__agent *a = sh->cand[i];
         if (a->free.n && !mc__blocked(e, a))
             sh->rc = mc__visit(sh, a, false);
     }
