@@ -1119,15 +1119,25 @@ static int mc__call_grouped(mc_engine_t *e)
         for (uint32_t k = 0; k < e->nshards; k++) {
             const struct mc__shard *sh = &e->shards[k];
             uint32_t len = sh->fstart[f + 1] - sh->fstart[f];
-            if (!len)
-                continue;
-            one = &sh->recs[sh->fstart[f]];
-            memcpy(batch + m, one, len * sizeof(*batch));
-            m += len;
-            parts++;
+            if (len) {
+                one = &sh->recs[sh->fstart[f]];
+                m += len;
+                parts++;
+            }
+        }
+        if (parts > 1) { /* joined, shard after shard */
+            m = 0;
+            for (uint32_t k = 0; k < e->nshards; k++) {
+                const struct mc__shard *sh = &e->shards[k];
+                uint32_t len = sh->fstart[f + 1] - sh->fstart[f];
+                if (len) /* a shard without offers may have no records at all */
+                    memcpy(batch + m, &sh->recs[sh->fstart[f]], len * sizeof(*batch));
+                m += len;
+            }
+            one = batch;
         }
         if (m)
-            e->cfg.on_offers(e->cfg.cb_arg, parts == 1 ? one : batch, m);
+            e->cfg.on_offers(e->cfg.cb_arg, one, m);
     }
     free(batch);
     return MC_OK;
