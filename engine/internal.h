@@ -306,9 +306,9 @@ struct mc__shard {
     _Atomic uint32_t done; /* last cycle this shard finished (release; pair: control acquire) */
     /* the control thread's list of this shard's batches of the cycle, in order */
     struct mc__chunk *chunks, **chunks_end;
-    /* S > 1 (shard.c P1): the same batches, listed by the shard as it fills
-     * them, and their offers as the callback takes them, grouped by
-     * framework by the shard after its visits: framework f's are
+    /* shard.c P1: the same batches, listed by the shard as it fills them,
+     * and their offers as the callback takes them, grouped by framework by
+     * the shard after its visits: framework f's are
      * recs[fstart[f]] to recs[fstart[f + 1] - 1]; grouped says they are
      * there. Written by the shard, read by the control thread after done (S2). */
     struct mc__chunk *own, **own_end;

@@ -8,8 +8,8 @@
  *   each shard, in parallel: shuffle its own agents, visit each (stage 1 for
  *            quota guarantees, then stage 2 for everyone), decide offers from
  *            its own DRF views (drf.c), and hand full batches of decisions to
- *            the control thread through its SPSC ring
- *            and, with S > 1, group its offers by framework (P1)
+ *            the control thread through its SPSC ring, then group its
+ *            offers by framework (P1)
  *   control: run shard 0, drain the rings until every worker has stored
  *            shard->done == cycle (release), add the shards' parts of the
  *            cycle's allocations into the DRF clients (drf.c C1, mc__fold),
@@ -39,13 +39,15 @@
  *   Q3. Budgets taken for an offer that is not made are given back before the
  *       shard moves on.
  *   P1. Publication hands each framework its offers of the cycle in one
- *       batch, shard after shard, each shard's in its decision order. With
- *       S > 1 every shard builds its part of the batches when its visits end
- *       (mc__group: its batches stay readable to it after the hand-over, as
- *       the control thread writes only their list links), and the control
- *       thread only joins the parts of a framework that several shards
- *       served; one shard, or a shard without memory for its part, leaves
- *       the grouping to the control thread (mc__call_serial).
+ *       batch, shard after shard, each shard's in its decision order. Every
+ *       shard builds its part of the batches when its visits end (mc__group,
+ *       in parallel with the other shards; its batches stay readable to it
+ *       after the hand-over, as the control thread writes only their list
+ *       links), and the control thread joins the parts of a framework that
+ *       several shards served and calls. A shard without memory for its part
+ *       makes publication fail with MC_ENOMEM and call nothing: the cycle's
+ *       offers stay held until the offer timeout (if one is set) or their
+ *       agent's removal rescinds them.
  * Progress: shards never wait for each other inside a cycle and never retry
  * a decision; only a quota compare-and-swap retries, when another shard
  * changed the same counter (lock-free).
@@ -921,11 +923,11 @@ static bool mc__blocked(const mc_engine_t *e, const struct mc__agent *a)
            e->now < a->blocked_until;
 }
 
-/* P1, S > 1: groups the shard's offers of the cycle by framework into the
- * records the callback takes (sh->recs, sh->fstart), so that publication on
- * the control thread only hands them over; in parallel, and where the
+/* P1: groups the shard's offers of the cycle by framework into the records
+ * the callback takes (sh->recs, sh->fstart), with a stable counting sort,
+ * O(offers + frameworks): in parallel with the other shards, and where the
  * decisions are in cache. Without memory for the records, grouped stays
- * false and the control thread groups every shard's batches itself. */
+ * false (publication fails). */
 static void mc__group(struct mc__shard *sh)
 {
     mc_engine_t *e = sh->e;
@@ -975,10 +977,10 @@ static void mc__shard_run(struct mc__shard *sh)
             sh->cand[n++] = e->agents[sh->agents[i]];
     }
     sh->st.agents = n;
-    if ((sh->rc = mc__roles_possible(sh, n)))
-        return;
-    if (!sh->nok)
-        n = 0; /* no role can take anything from these agents this cycle */
+    /* no memory, or no role can take anything from these agents this
+     * cycle: nothing to visit (the batches are still grouped, P1) */
+    if ((sh->rc = mc__roles_possible(sh, n)) || !sh->nok)
+        n = 0;
     mc__shuffle(sh, n);
     if (e->quota_stage) {
         for (uint32_t i = 0; i < n && sh->rc == MC_OK && !mc__stage1_done(e); i++)
@@ -1007,7 +1009,7 @@ static void mc__shard_run(struct mc__shard *sh)
     if (sh->ndue)
         mc__rekey_due(e, sh); /* one shard: V2 again, whatever happened above */
     mc__chunk_flush(sh);
-    if (e->nshards > 1 && e->cfg.on_offers)
+    if (e->cfg.on_offers)
         mc__group(sh);
 }
 
@@ -1098,35 +1100,40 @@ static void mc__drain(struct mc__shard *sh)
         mc__chunk_keep(sh, c);
 }
 
-/* P1 with every shard grouped: each framework's offers, shard after shard,
- * handed over as the shard built them when one shard made them all, copied
- * into one batch otherwise. */
-static int mc__call_grouped(mc_engine_t *e)
+/* Framework @f's grouped offers (P1): how many shards made some (returned),
+ * how many in all (@n), and the last shard's part (@last). */
+static uint32_t mc__fw_parts(const mc_engine_t *e, uint32_t f, uint32_t *n,
+                             const struct mc_offer **last)
 {
-    uint32_t most = 0;
-    for (uint32_t f = 0; f < e->nfws_slots; f++) {
-        uint32_t m = 0;
-        for (uint32_t k = 0; k < e->nshards; k++)
-            m += e->shards[k].fstart[f + 1] - e->shards[k].fstart[f];
-        most = m > most ? m : most;
+    uint32_t parts = 0;
+    *n = 0;
+    for (uint32_t k = 0; k < e->nshards; k++) {
+        const struct mc__shard *sh = &e->shards[k];
+        uint32_t len = sh->fstart[f + 1] - sh->fstart[f];
+        if (len) {
+            *last = &sh->recs[sh->fstart[f]];
+            *n += len;
+            parts++;
+        }
     }
+    return parts;
+}
+
+/* P1: each framework's offers, shard after shard, handed over as the shard
+ * built them when one shard made them all, copied into one batch otherwise. */
+static int mc__call(mc_engine_t *e)
+{
+    uint32_t most = 0, n;
+    const struct mc_offer *one = NULL;
+    for (uint32_t f = 0; f < e->nfws_slots; f++)
+        if (mc__fw_parts(e, f, &n, &one) > 1 && n > most)
+            most = n;
     struct mc_offer *batch = most ? malloc(most * sizeof(*batch)) : NULL;
     if (most && !batch)
         return MC_ENOMEM;
     for (uint32_t f = 0; f < e->nfws_slots; f++) {
-        const struct mc_offer *one = NULL;
-        uint32_t m = 0, parts = 0;
-        for (uint32_t k = 0; k < e->nshards; k++) {
-            const struct mc__shard *sh = &e->shards[k];
-            uint32_t len = sh->fstart[f + 1] - sh->fstart[f];
-            if (len) {
-                one = &sh->recs[sh->fstart[f]];
-                m += len;
-                parts++;
-            }
-        }
-        if (parts > 1) { /* joined, shard after shard */
-            m = 0;
+        if (mc__fw_parts(e, f, &n, &one) > 1) { /* joined, shard after shard */
+            uint32_t m = 0;
             for (uint32_t k = 0; k < e->nshards; k++) {
                 const struct mc__shard *sh = &e->shards[k];
                 uint32_t len = sh->fstart[f + 1] - sh->fstart[f];
@@ -1136,52 +1143,11 @@ static int mc__call_grouped(mc_engine_t *e)
             }
             one = batch;
         }
-        if (m)
-            e->cfg.on_offers(e->cfg.cb_arg, one, m);
+        if (n)
+            e->cfg.on_offers(e->cfg.cb_arg, one, n);
     }
     free(batch);
     return MC_OK;
-}
-
-/* Groups every shard's batches by framework on the control thread, with a
- * counting sort, O(offers + frameworks): stable, so each framework's offers
- * keep the order of the lists, shard 0's first. */
-static int mc__call_serial(mc_engine_t *e, uint64_t n)
-{
-    int rc = MC_OK;
-    struct mc__decision **all = malloc(n * sizeof(*all));
-    struct mc_offer *batch = malloc(n * sizeof(*batch));
-    uint32_t *start = calloc((size_t)e->nfws_slots + 1, sizeof(*start));
-    if (!all || !batch || !start) {
-        rc = MC_ENOMEM;
-        goto out;
-    }
-    for (uint32_t k = 0; k < e->nshards; k++)
-        for (struct mc__chunk *c = e->shards[k].chunks; c; c = c->next)
-            for (uint32_t j = 0; j < c->n; j++)
-                start[c->d[j].fw + 1]++;
-    for (uint32_t f = 0; f < e->nfws_slots; f++)
-        start[f + 1] += start[f];
-    for (uint32_t k = 0; k < e->nshards; k++)
-        for (struct mc__chunk *c = e->shards[k].chunks; c; c = c->next)
-            for (uint32_t j = 0; j < c->n; j++)
-                all[start[c->d[j].fw]++] = &c->d[j];
-    for (uint64_t i = 0; i < n;) {
-        uint64_t j = i;
-        for (; j < n && all[j]->fw == all[i]->fw; j++)
-            batch[j - i] = (struct mc_offer){.framework = e->fws[all[j]->fw]->id,
-                                             .agent = all[j]->agent_id,
-                                             .role = all[j]->role->name,
-                                             .res = &all[j]->res,
-                                             .seq = all[j]->seq};
-        e->cfg.on_offers(e->cfg.cb_arg, batch, j - i);
-        i = j;
-    }
-out:
-    free(all);
-    free(batch);
-    free(start);
-    return rc;
 }
 
 /* Hands the cycle's decisions to the offer callback, one batch per framework:
@@ -1189,16 +1155,10 @@ out:
  * shards' lists of batches); frees them. */
 static int mc__publish(mc_engine_t *e)
 {
-    uint64_t n = 0;
     bool grouped = true;
-    for (uint32_t k = 0; k < e->nshards; k++) {
-        for (struct mc__chunk *c = e->shards[k].chunks; c; c = c->next)
-            n += c->n;
+    for (uint32_t k = 0; k < e->nshards; k++)
         grouped = grouped && e->shards[k].grouped;
-    }
-    int rc = MC_OK;
-    if (n && e->cfg.on_offers)
-        rc = grouped ? mc__call_grouped(e) : mc__call_serial(e, n);
+    int rc = !e->cfg.on_offers ? MC_OK : grouped ? mc__call(e) : MC_ENOMEM;
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__shard *sh = &e->shards[k];
         for (struct mc__chunk *c = sh->chunks, *next; c; c = next) {
@@ -1230,8 +1190,7 @@ int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *stats)
             (e->nshards > 1 &&
              mc__grow(&sh->touched, &sh->captouched, e->nactive_fwroles + 2 * e->nroles,
                       sizeof(*sh->touched))) ||
-            (e->nshards > 1 &&
-             mc__grow(&sh->fstart, &sh->capfstart, e->nfws_slots + 1, sizeof(*sh->fstart))))
+            mc__grow(&sh->fstart, &sh->capfstart, e->nfws_slots + 1, sizeof(*sh->fstart)))
             return MC_ENOMEM;
     }
     if (e->nquota)
