@@ -35,13 +35,23 @@
  *       except the entries on the path of a role that is not contested
  *       (nothing else competes for offers on its path, so their order decides
  *       nothing this cycle), rekeyed once after the visits with one shard
- *       (mc__rekey_due) and by the refresh with several. A shard refreshes its
- *       views (re-reads every key, sorts, relinks) when a cycle starts after
- *       a multi-shard cycle (the fold and the answers since changed the
- *       keys: with several shards, entries keep the keys they sort by until
- *       then) or after the cluster total or a weight changed
- *       (e->views_stale). mc_engine_check() checks every view's shape after
- *       every command, and its keys with one shard.
+ *       (mc__rekey_due) and by the refresh with several (R2). With several
+ *       shards, entries keep the keys they sort by between cycles, and the
+ *       sorters whose keys changed are refreshed when the next cycle starts.
+ *   R1. Between cycles e->dirty lists each sorter the next cycle refreshes,
+ *       once (sorter->dirty), and has room for every sorter. With S > 1 the
+ *       control thread lists the sorter of every client whose allocation
+ *       changed (mc__client_add), of every client a shard allocated to and
+ *       of every node a shard gave a floor (mc__fold, after the cycle); with
+ *       any S, the next cycle lists every sorter when the cluster total or a
+ *       weight changed (e->views_stale).
+ *   R2. When a cycle starts each shard refreshes its view of every listed
+ *       sorter (re-reads every key, sorts, relinks: mc__views_refresh), and
+ *       no other; after the cycle the list is emptied (mc__views_done)
+ *       before the fold lists the next cycle's sorters.
+ *   R3. So between cycles every entry of a sorter that is not listed holds
+ *       its client's key (and no floor). mc_engine_check() checks every
+ *       view's shape after every command, and R3's keys.
  *   C2. A commit goes to the first eligible entry of the shard's view: with one
  *       shard the DRF minimum; with S > 1 the minimum by the shard's estimates.
  *       Shard k's estimate of a client differs from its true share at the
@@ -56,10 +66,11 @@
  *
  * Memory orders: none in this file. alloc[] and count are written by the
  * control thread between cycles or by the only shard, slots[k] by shard k
- * during a cycle and the control thread after it; the cycle's start (the
- * release store of cycle_seq, the workers' acquire load) and its end (each
- * worker's release store of done, the control thread's acquire load; shard.c
- * S2) order every access from two threads.
+ * during a cycle and the control thread after it; e->dirty and the sorters'
+ * dirty flags by the control thread between cycles, which shards only read;
+ * the cycle's start (the release store of cycle_seq, the workers' acquire
+ * load) and its end (each worker's release store of done, the control
+ * thread's acquire load; shard.c S2) order every access from two threads.
  */
 #include "engine/internal.h"
 #include "engine/status.h"
@@ -257,9 +268,14 @@ static void mc__vent_refresh(mc_engine_t *e, struct mc__vent *v)
 
 int mc__sorter_init(mc_engine_t *e, struct mc__sorter *s)
 {
+    s->dirty = false;
+    /* room in the refresh list for every sorter, so that listing one never fails (R1) */
+    if (mc__grow(&e->dirty, &e->capdirty, e->nsorters + 1, sizeof(*e->dirty)))
+        return MC_ENOMEM;
     s->views = mc__zalloc_lines(e->nshards, sizeof(*s->views));
     if (!s->views)
         return MC_ENOMEM;
+    e->nsorters++;
     for (uint32_t k = 0; k < e->nshards; k++)
         s->views[k].rng = k + 1;
     return MC_OK;
@@ -267,10 +283,30 @@ int mc__sorter_init(mc_engine_t *e, struct mc__sorter *s)
 
 void mc__sorter_fini(mc_engine_t *e, struct mc__sorter *s)
 {
-    for (uint32_t k = 0; s->views && k < e->nshards; k++)
+    if (!s->views)
+        return;
+    for (uint32_t k = 0; k < e->nshards; k++)
         free(s->views[k].all);
     free(s->views);
     s->views = NULL;
+    e->nsorters--;
+}
+
+/* Lists @s for the next cycle's refresh (R1). Context: control thread,
+ * between cycles. Never fails: e->dirty has room for every sorter. */
+static void mc__sorter_mark(mc_engine_t *e, struct mc__sorter *s)
+{
+    if (s->dirty)
+        return;
+    s->dirty = true;
+    e->dirty[e->ndirty++] = s;
+}
+
+/* Lists the sorter of @c, if it is in one. */
+static void mc__client_mark(mc_engine_t *e, const struct mc__client *c)
+{
+    if (c->sorter)
+        mc__sorter_mark(e, c->sorter);
 }
 
 int mc__client_init(mc_engine_t *e, struct mc__client *c, uint8_t kind, void *owner,
@@ -282,6 +318,7 @@ int mc__client_init(mc_engine_t *e, struct mc__client *c, uint8_t kind, void *ow
     c->owner = owner;
     c->name = name;
     c->name_key = 0;
+    c->sorter = NULL;
     for (size_t i = 0; i < 8 && name[i]; i++)
         c->name_key |= (uint64_t)(unsigned char)name[i] << (56 - 8 * i);
     c->weight = weight;
@@ -335,6 +372,7 @@ int mc__sorter_insert(mc_engine_t *e, struct mc__sorter *s, struct mc__client *c
         v->level = mc__skip_level(w);
         mc__skip_link(w, v);
     }
+    c->sorter = s;
     return MC_OK;
 }
 
@@ -343,6 +381,7 @@ void mc__sorter_remove(mc_engine_t *e, struct mc__client *c)
     for (uint32_t k = 0; k < e->nshards; k++)
         if (c->vents[k].view)
             mc__view_remove(&c->vents[k]);
+    c->sorter = NULL;
 }
 
 /* ---- between cycles: the control thread changes allocations ------------------------ */
@@ -351,9 +390,11 @@ static void mc__client_add(mc_engine_t *e, struct mc__client *c, const int64_t *
 {
     for (uint32_t d = 0; d < e->ndims; d++)
         c->alloc[d] += sign * q[d];
-    /* keeps V2 with one shard; several refresh every view when the next
-     * cycle starts, so their entries keep the keys they sort by until then */
-    if (e->nshards == 1 && !e->views_stale)
+    /* keeps V2 with one shard; with several, the next cycle refreshes the
+     * client's sorter (R1), so its entries keep the keys they sort by until then */
+    if (e->nshards > 1)
+        mc__client_mark(e, c);
+    else if (!e->views_stale)
         mc__vent_refresh(e, &c->vents[0]);
 }
 
@@ -391,8 +432,10 @@ static int mc__vent_qcmp(const void *a, const void *b)
     return mc__vent_cmp(*(struct mc__vent *const *)a, *(struct mc__vent *const *)b);
 }
 
+/* ---- refreshing views (R1, R2) ---------------------------------------------------- */
+
 /* Re-reads every key of @w and rebuilds its lists in one pass over the
- * sorted members (each keeps its level). */
+ * sorted members (each keeps its level), without floors. */
 static void mc__view_refresh(mc_engine_t *e, struct mc__view *w)
 {
     for (uint32_t i = 0; i < w->n; i++) {
@@ -421,13 +464,60 @@ static void mc__view_refresh(mc_engine_t *e, struct mc__view *w)
         w->lv[l].tail = last[l];
 }
 
-/* The shape of @w, as mc_engine_check() asserts it for every view: list 0
- * holds every member once, in key order (by the keys the entries hold), with
- * matching back links, every higher list is in that order too, and every list
- * ends at its tail. With @exact, also V2 (one shard): every entry holds its
- * client's key now. */
-bool mc__view_ok(const mc_engine_t *e, const struct mc__view *w, bool exact)
+/* R2, on the control thread before the cycle starts: when every key
+ * changed, every sorter is listed; a long list is put in the roles' order. */
+void mc__views_prepare(mc_engine_t *e)
 {
+    if (e->views_stale) {
+        mc__sorter_mark(e, &e->top);
+        for (uint32_t r = 0; r < e->nroles; r++) {
+            mc__sorter_mark(e, &e->roles[r]->children);
+            mc__sorter_mark(e, &e->roles[r]->fws);
+        }
+    }
+    if (e->ndirty <= e->nsorters / 4)
+        return;
+    /* many listed: list them again in the roles' order (mostly their
+     * addresses' order), not in the order they were listed, so that every
+     * shard's refresh reads them in turn */
+    uint32_t n = 0;
+    if (e->top.dirty)
+        e->dirty[n++] = &e->top;
+    for (uint32_t r = 0; r < e->nroles; r++) {
+        if (e->roles[r]->children.dirty)
+            e->dirty[n++] = &e->roles[r]->children;
+        if (e->roles[r]->fws.dirty)
+            e->dirty[n++] = &e->roles[r]->fws;
+    }
+    e->ndirty = n;
+}
+
+/* R2, by each shard when its cycle starts: refreshes its view of every
+ * listed sorter (the slots are zero, C1: the keys are exact). */
+void mc__views_refresh(mc_engine_t *e, uint32_t shard)
+{
+    for (uint32_t i = 0; i < e->ndirty; i++)
+        mc__view_refresh(e, &e->dirty[i]->views[shard]);
+}
+
+/* After every shard is done (S2): the listed sorters are refreshed. */
+void mc__views_done(mc_engine_t *e)
+{
+    for (uint32_t i = 0; i < e->ndirty; i++)
+        e->dirty[i]->dirty = false;
+    e->ndirty = 0;
+}
+
+/* The shape of shard @shard's view of @s, as mc_engine_check() asserts it
+ * for every view between cycles: list 0 holds every member once, in key
+ * order (by the keys the entries hold), with matching back links, every
+ * higher list is in that order too, and every list ends at its tail; and
+ * R3: unless the next cycle refreshes it, every entry holds its client's key
+ * now, and no floor. */
+bool mc__view_ok(const mc_engine_t *e, const struct mc__sorter *s, uint32_t shard)
+{
+    const struct mc__view *w = &s->views[shard];
+    bool exact = !e->views_stale && !s->dirty;
     const struct mc__vent *prev = NULL;
     uint32_t n = 0;
     for (const struct mc__vent *v = w->level ? w->lv[0].head : NULL; v; prev = v, v = v->next[0]) {
@@ -438,7 +528,7 @@ bool mc__view_ok(const mc_engine_t *e, const struct mc__view *w, bool exact)
         double share;
         uint64_t count;
         mc__vent_key(e, v, &share, &count);
-        if (v->share != share || v->count != count)
+        if (v->share != share || v->count != count || v->floor != 0)
             return false;
     }
     for (uint32_t l = 0; l < w->level; l++) {
@@ -450,15 +540,6 @@ bool mc__view_ok(const mc_engine_t *e, const struct mc__view *w, bool exact)
             return false;
     }
     return n == w->n;
-}
-
-void mc__views_refresh(mc_engine_t *e, uint32_t shard)
-{
-    mc__view_refresh(e, &e->top.views[shard]);
-    for (uint32_t r = 0; r < e->nroles; r++) {
-        mc__view_refresh(e, &e->roles[r]->children.views[shard]);
-        mc__view_refresh(e, &e->roles[r]->fws.views[shard]);
-    }
 }
 
 void mc__role_iter_init(struct mc__role_iter *it, mc_engine_t *e, uint32_t shard, uint64_t visit)
@@ -548,6 +629,8 @@ static void mc__role_path_rekey(mc_engine_t *e, struct mc__role *r, uint32_t sha
  * shards' offers behind the unmet ones (keys only grow: V1). */
 void mc__role_floor(mc_engine_t *e, struct mc__role *r, uint32_t shard)
 {
+    struct mc__shard *sh = &e->shards[shard];
+    sh->floored[sh->nfloored++] = r->idx; /* once per role and cycle: room for every role */
     int64_t q[MC_ENGINE_MAX_DIMS];
     mc__qty(e, q, &r->guarantee);
     for (struct mc__role *x = r; x; x = x->parent) {
@@ -669,8 +752,14 @@ double mc__fold(mc_engine_t *e)
                 sl->count = 0;
                 memset(sl->alloc, 0, e->ndims * sizeof(*sl->alloc));
             }
+            mc__client_mark(e, c); /* its key changed (R1) */
         }
         sh->ntouched = 0;
+        /* the floors Q5 set this cycle go at the next refresh (R1) */
+        for (uint32_t i = 0; i < sh->nfloored; i++)
+            for (struct mc__role *x = e->roles[sh->floored[i]]; x; x = x->parent)
+                mc__client_mark(e, &x->node);
+        sh->nfloored = 0;
     }
     return err;
 }

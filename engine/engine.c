@@ -356,6 +356,7 @@ int mc_engine_create(mc_engine_t **out, const struct mc_engine_config *cfg)
     return MC_OK;
 out_free:
     mc__sorter_fini(e, &e->top);
+    free(e->dirty);
     free(e->shards);
     free(e->dim_of);
     free(e);
@@ -420,6 +421,7 @@ void mc_engine_destroy(mc_engine_t *e)
         free(e->shards[k].cand);
         free(e->shards[k].due);
         free(e->shards[k].touched);
+        free(e->shards[k].floored);
         free(e->shards[k].role_ok);
         free(e->shards[k].ok_subtree);
         free(e->shards[k].chunk);
@@ -433,6 +435,7 @@ void mc_engine_destroy(mc_engine_t *e)
     free(e->free_fws.free);
     free(e->roles);
     mc__sorter_fini(e, &e->top);
+    free(e->dirty);
     free(e->dim_of);
     mc_idmap_fini(&e->fw_ids);
     mc_idmap_fini(&e->agent_ids);
@@ -1195,7 +1198,6 @@ static bool mc__book_add(mc_res_t *acc, const mc_res_t *part, const mc_res_t *to
 int mc_engine_check(const mc_engine_t *e, char *why, size_t size)
 {
     int rc = MC_OK;
-    bool exact = e->nshards == 1 && !e->views_stale; /* drf.c V2 */
     mc_res_t acc = MC_RES_INIT;
     uint32_t *frbase = NULL;
     int64_t(*frq)[MC_ENGINE_MAX_DIMS] = NULL;
@@ -1289,18 +1291,16 @@ int mc_engine_check(const mc_engine_t *e, char *why, size_t size)
         }
         if (!mc__alloc_equal(e, self, &role->self) || !mc__alloc_equal(e, node, &role->node))
             MC__FAIL("role %s: allocation differs from its frameworks", role->name);
-        /* every view is a well-formed skip list; with one shard the commit
-         * trusts its view entry's key (drf.c V2) */
+        /* every view is a well-formed skip list, and one the next cycle
+         * does not refresh holds its clients' keys (drf.c V2, R3) */
         for (uint32_t k = 0; k < e->nshards; k++)
-            if (!mc__view_ok(e, &role->fws.views[k], exact) ||
-                !mc__view_ok(e, &role->children.views[k], exact))
-                MC__FAIL("role %s: shard %u's view does not hold its clients%s in order",
-                         role->name, k, exact ? "' keys" : "");
+            if (!mc__view_ok(e, &role->fws, k) || !mc__view_ok(e, &role->children, k))
+                MC__FAIL("role %s: shard %u's view does not hold its clients' keys in order",
+                         role->name, k);
     }
     for (uint32_t k = 0; k < e->nshards; k++)
-        if (!mc__view_ok(e, &e->top.views[k], exact))
-            MC__FAIL("shard %u's top-level view does not hold its roles%s in order", k,
-                     exact ? "' keys" : "");
+        if (!mc__view_ok(e, &e->top, k))
+            MC__FAIL("shard %u's top-level view does not hold its roles' keys in order", k);
 out:
     free(frbase);
     mc_res_fini(&acc);

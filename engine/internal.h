@@ -61,7 +61,8 @@ struct mc__client {
     struct mc__cslot *slots;
     double weight;
     const char *name;
-    uint64_t name_key; /* the name's first 8 bytes, big-endian: most ties end here */
+    uint64_t name_key;         /* the name's first 8 bytes, big-endian: most ties end here */
+    struct mc__sorter *sorter; /* the sorter it is in (NULL: none) */
     uint8_t kind;
     void *owner;            /* struct mc__role * or struct mc__fwrole * */
     struct mc__vent *vents; /* [S]: this client's entry in each shard's view */
@@ -120,6 +121,7 @@ static inline struct mc__vent *mc__view_first(const struct mc__view *w)
  * frameworks; one view per shard. */
 struct mc__sorter {
     struct mc__view *views; /* [S] */
+    bool dirty; /* listed in e->dirty: refreshed when the next cycle starts (drf.c R1) */
 };
 
 /* ---- registry objects (engine.c) --------------------------------------------------- */
@@ -268,6 +270,10 @@ struct mc__shard {
     uint32_t capcand;
     uint32_t *due; /* one shard: roles whose path entries await their rekey (drf.c V2) */
     uint32_t ndue, capdue;
+    /* S > 1: roles whose path this shard gave a floor this cycle (shard.c Q5),
+     * each once; the control thread lists their sorters after the cycle (drf.c R1) */
+    uint32_t *floored;
+    uint32_t nfloored, capfloored;
     /* roles that can take anything from this shard's agents this cycle: some
      * active framework's minimum fits in the largest free vector (shard.c) */
     uint8_t *role_ok;     /* by role index; 2: and its floor set by Q5 this cycle */
@@ -348,7 +354,9 @@ struct mc_engine {
     int64_t total[MC_ENGINE_MAX_DIMS]; /* cluster total, every agent */
     uint32_t nquota;                   /* roles with a guarantee or a limit */
 
-    bool views_stale;         /* the cluster total or a weight changed (drf.c V2) */
+    bool views_stale;                    /* the cluster total or a weight changed (drf.c V2) */
+    struct mc__sorter **dirty;           /* sorters the next cycle refreshes (drf.c R1) */
+    uint32_t ndirty, capdirty, nsorters; /* room for every sorter (mc__sorter_init) */
     bool contested_stale;     /* a role's active frameworks changed: recompute contested */
     uint64_t blocked_gen;     /* bumped when the candidates of any agent may change (B1) */
     uint64_t filt_epoch;      /* bumped by suppress, revive, framework removal (F1) */
@@ -405,8 +413,10 @@ void mc__client_load(const mc_engine_t *e, const struct mc__client *c, int64_t *
 bool mc__client_folded(const mc_engine_t *e, const struct mc__client *c);
 void mc__qty(const mc_engine_t *e, int64_t *q, const mc_res_t *r);
 void mc__charge(mc_engine_t *e, struct mc__fwrole *fr, const mc_res_t *r, int sign);
+void mc__views_prepare(mc_engine_t *e);
 void mc__views_refresh(mc_engine_t *e, uint32_t shard);
-bool mc__view_ok(const mc_engine_t *e, const struct mc__view *w, bool exact);
+void mc__views_done(mc_engine_t *e);
+bool mc__view_ok(const mc_engine_t *e, const struct mc__sorter *s, uint32_t shard);
 #define MC__ROLE_DEPTH (MC_ID_MAX_LEN / 2 + 2) /* a role name has at most 128 components */
 struct mc__role_iter {
     uint32_t shard, depth;

@@ -967,8 +967,8 @@ static void mc__shard_run(struct mc__shard *sh)
     sh->own = NULL;
     sh->own_end = &sh->own;
     sh->grouped = false;
-    if (e->nshards > 1 || e->views_stale)
-        mc__views_refresh(e, sh->id); /* drf.c V2 */
+    if (e->ndirty)
+        mc__views_refresh(e, sh->id); /* drf.c R2 */
     uint32_t n = 0;
     for (uint32_t i = 0; i < sh->nagents; i++) {
         if (i + MC__PREFETCH < sh->nagents)
@@ -1188,8 +1188,9 @@ int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *stats)
         if (mc__grow(&sh->cand, &sh->capcand, sh->nagents, sizeof(*sh->cand)) ||
             (e->nshards == 1 && mc__grow(&sh->due, &sh->capdue, e->nroles, sizeof(*sh->due))) ||
             (e->nshards > 1 &&
-             mc__grow(&sh->touched, &sh->captouched, e->nactive_fwroles + 2 * e->nroles,
-                      sizeof(*sh->touched))) ||
+             (mc__grow(&sh->touched, &sh->captouched, e->nactive_fwroles + 2 * e->nroles,
+                       sizeof(*sh->touched)) ||
+              mc__grow(&sh->floored, &sh->capfloored, e->nroles + 1, sizeof(*sh->floored)))) ||
             mc__grow(&sh->fstart, &sh->capfstart, e->nfws_slots + 1, sizeof(*sh->fstart)))
             return MC_ENOMEM;
     }
@@ -1203,6 +1204,7 @@ int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *stats)
     }
     if (e->nshards > 1)
         mc__scales_set(e);
+    mc__views_prepare(e); /* drf.c R2 */
 
     uint32_t seq = atomic_load_explicit(&e->cycle_seq, MC__RELAXED) + 1;
     if (e->nshards > 1) {
@@ -1224,6 +1226,7 @@ int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *stats)
         }
     }
     e->views_stale = false;
+    mc__views_done(e);
     struct mc_cycle_stats st = {0};
     if (e->nshards > 1)
         st.fairness_error = mc__fold(e); /* drf.c C1: allocations exact again */

@@ -412,12 +412,63 @@ static void test_quota_exact_at_every_shard_count(void **state)
     }
 }
 
+/* Views are refreshed only where keys changed (drf.c R1-R3): after each
+ * cycle the books check every view the next cycle leaves alone holds exact
+ * keys and no floor. Here a guaranteed role whose guarantee is already met
+ * gets only a floor (shard.c Q5) while stage 1 runs for another role, and
+ * no offer (the other's headroom keeps everything back), so only the floor
+ * lists its sorter for the refresh. */
+static void test_refresh_lists_floors(void **state)
+{
+    for (unsigned i = 0; i < sizeof(shard_counts) / sizeof(shard_counts[0]); i++) {
+        struct log l = {.n = 0, .now = 0};
+        mc_engine_t *e = make(shard_counts[i], &l, 3);
+        mc_res_t q = MC_RES_INIT;
+        mc_test_res(&q, "cpus:1");
+        assert_int_equal(mc_engine_role_set(e, "p/g", 1, &q, NULL), MC_OK);
+        char id[32];
+        for (int k = 0; k < 8; k++) {
+            snprintf(id, sizeof(id), "a%d", k);
+            add_agent(e, id, "cpus:2;mem:64");
+        }
+        const char *g[] = {"p/g"}, *h[] = {"h"};
+        assert_int_equal(mc_engine_framework_add(e, "G", g, 1, NULL, 0), MC_OK);
+        assert_int_equal(mc_engine_allocate(e, NULL), MC_OK);
+        /* G is offered every agent, runs a task on four (its guarantee is
+         * met) and declines the rest without a filter */
+        mc_test_res(&q, "cpus:2;mem:64");
+        for (int k = 0; k < 8; k++) {
+            snprintf(id, sizeof(id), "a%d", k);
+            if (k < 4)
+                assert_int_equal(mc_engine_accept(e, "G", id, &q), MC_OK);
+            else
+                assert_int_equal(mc_engine_decline(e, "G", id, 0), MC_OK);
+        }
+        log_clear(&l);
+        books(e);
+        /* h is guaranteed everything free, and H can use no agent (its
+         * minimum is 3 cpus): h stays unmet and keeps it back from G */
+        mc_test_res(&q, "cpus:8;mem:256");
+        assert_int_equal(mc_engine_role_set(e, "h", 1, &q, NULL), MC_OK);
+        mc_test_res(&q, "cpus:3");
+        assert_int_equal(mc_engine_framework_add(e, "H", h, 1, &q, 1), MC_OK);
+        for (int c = 0; c < 3; c++) {
+            assert_int_equal(mc_engine_allocate(e, NULL), MC_OK);
+            assert_int_equal(l.n, 0);
+            books(e);
+        }
+        mc_res_fini(&q);
+        mc_engine_destroy(e);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_streams_keep_the_books),
         cmocka_unit_test(test_fairness_against_one_shard),
         cmocka_unit_test(test_quota_exact_at_every_shard_count),
+        cmocka_unit_test(test_refresh_lists_floors),
     };
     return cmocka_run_group_tests_name("stress/shards", tests, NULL, NULL);
 }
