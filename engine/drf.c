@@ -292,21 +292,16 @@ void mc__sorter_fini(mc_engine_t *e, struct mc__sorter *s)
     e->nsorters--;
 }
 
-/* Lists @s for the next cycle's refresh (R1). Context: control thread,
- * between cycles. Never fails: e->dirty has room for every sorter. */
-static void mc__sorter_mark(mc_engine_t *e, struct mc__sorter *s)
+/* Lists the sorter of @c (if it is in one) for the next cycle's refresh
+ * (R1). Context: control thread, between cycles. Never fails: e->dirty has
+ * room for every sorter. */
+static void mc__client_mark(mc_engine_t *e, const struct mc__client *c)
 {
-    if (s->dirty)
+    struct mc__sorter *s = c->sorter;
+    if (!s || s->dirty)
         return;
     s->dirty = true;
     e->dirty[e->ndirty++] = s;
-}
-
-/* Lists the sorter of @c, if it is in one. */
-static void mc__client_mark(mc_engine_t *e, const struct mc__client *c)
-{
-    if (c->sorter)
-        mc__sorter_mark(e, c->sorter);
 }
 
 int mc__client_init(mc_engine_t *e, struct mc__client *c, uint8_t kind, void *owner,
@@ -464,30 +459,29 @@ static void mc__view_refresh(mc_engine_t *e, struct mc__view *w)
         w->lv[l].tail = last[l];
 }
 
+/* Lists @s again as entry *@n of e->dirty if it is listed, after listing
+ * it when @all. */
+static void mc__relist(mc_engine_t *e, struct mc__sorter *s, bool all, uint32_t *n)
+{
+    s->dirty = s->dirty || all;
+    if (s->dirty)
+        e->dirty[(*n)++] = s;
+}
+
 /* R2, on the control thread before the cycle starts: when every key
- * changed, every sorter is listed; a long list is put in the roles' order. */
+ * changed, every sorter is listed. A long list is rebuilt in the roles'
+ * order (mostly their addresses' order) rather than the order the sorters
+ * were listed in, so that every shard's refresh reads them in turn. */
 void mc__views_prepare(mc_engine_t *e)
 {
-    if (e->views_stale) {
-        mc__sorter_mark(e, &e->top);
-        for (uint32_t r = 0; r < e->nroles; r++) {
-            mc__sorter_mark(e, &e->roles[r]->children);
-            mc__sorter_mark(e, &e->roles[r]->fws);
-        }
-    }
-    if (e->ndirty <= e->nsorters / 4)
+    bool all = e->views_stale;
+    if (!all && e->ndirty <= e->nsorters / 4)
         return;
-    /* many listed: list them again in the roles' order (mostly their
-     * addresses' order), not in the order they were listed, so that every
-     * shard's refresh reads them in turn */
     uint32_t n = 0;
-    if (e->top.dirty)
-        e->dirty[n++] = &e->top;
+    mc__relist(e, &e->top, all, &n);
     for (uint32_t r = 0; r < e->nroles; r++) {
-        if (e->roles[r]->children.dirty)
-            e->dirty[n++] = &e->roles[r]->children;
-        if (e->roles[r]->fws.dirty)
-            e->dirty[n++] = &e->roles[r]->fws;
+        mc__relist(e, &e->roles[r]->children, all, &n);
+        mc__relist(e, &e->roles[r]->fws, all, &n);
     }
     e->ndirty = n;
 }

@@ -76,9 +76,10 @@ struct mc__client {
 #define MC__SKIP_LEVELS 12 /* p = 1/4: plenty for 16M clients */
 
 /* One shard's view of one client: the client's key (share, count) as that
- * shard counts it (drf.c V2), and its node in that shard's skip list. Written only by its shard
- * during a cycle, by the control thread between cycles. A client's S entries are one array; each
- * starts a cache line of its own, so shards writing their entries of one client (stamps, links) do
+ * shard counts it (drf.c V2), and its node in that shard's skip list.
+ * Written only by its shard during a cycle, by the control thread between
+ * cycles. A client's S entries are one array; each starts a cache line of
+ * its own, so shards writing their entries of one client (stamps, links) do
  * not share a line. */
 struct __attribute__((aligned(64))) mc__vent {
     struct mc__client *c;

@@ -85,6 +85,16 @@ static void add_agent(mc_engine_t *e, const char *id, const char *res)
     mc_res_fini(&r);
 }
 
+/* Agents a0 .. a<n - 1>, each with @res. */
+static void add_agents(mc_engine_t *e, int n, const char *res)
+{
+    char id[32];
+    for (int k = 0; k < n; k++) {
+        snprintf(id, sizeof(id), "a%d", k);
+        add_agent(e, id, res);
+    }
+}
+
 /* ---- random event streams ---------------------------------------------------------- */
 
 struct quota_probe {
@@ -366,11 +376,8 @@ static void test_quota_exact_at_every_shard_count(void **state)
         assert_int_equal(mc_engine_role_set(e, "gold", 1, &q, NULL), MC_OK);
         mc_test_res(&q, "cpus:77.7");
         assert_int_equal(mc_engine_role_set(e, "lim", 1, NULL, &q), MC_OK);
+        add_agents(e, 400, "cpus:2.5;mem:2048");
         char id[32];
-        for (int k = 0; k < 400; k++) {
-            snprintf(id, sizeof(id), "a%d", k);
-            add_agent(e, id, "cpus:2.5;mem:2048");
-        }
         const char *lim[] = {"lim"}, *other[] = {"other"};
         for (int f = 0; f < 16; f++) {
             snprintf(id, sizeof(id), "%c%d", f % 2 ? 'L' : 'O', f);
@@ -426,11 +433,8 @@ static void test_refresh_lists_floors(void **state)
         mc_res_t q = MC_RES_INIT;
         mc_test_res(&q, "cpus:1");
         assert_int_equal(mc_engine_role_set(e, "p/g", 1, &q, NULL), MC_OK);
+        add_agents(e, 8, "cpus:2;mem:64");
         char id[32];
-        for (int k = 0; k < 8; k++) {
-            snprintf(id, sizeof(id), "a%d", k);
-            add_agent(e, id, "cpus:2;mem:64");
-        }
         const char *g[] = {"p/g"}, *h[] = {"h"};
         assert_int_equal(mc_engine_framework_add(e, "G", g, 1, NULL, 0), MC_OK);
         assert_int_equal(mc_engine_allocate(e, NULL), MC_OK);
