@@ -24,6 +24,7 @@
 #include "engine/sym.h"
 
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -311,6 +312,17 @@ out_dims:
 
 /* ---- engine lifetime ---------------------------------------------------------------- */
 
+/* The CPUs this process may run on (its affinity mask: a cgroup cpuset or
+ * taskset), or the online CPUs when the mask cannot be read. */
+static uint32_t mc__cpus(void)
+{
+    cpu_set_t set;
+    if (!sched_getaffinity(0, sizeof(set), &set) && CPU_COUNT(&set) > 0)
+        return (uint32_t)CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (uint32_t)n : 1;
+}
+
 int mc_engine_create(mc_engine_t **out, const struct mc_engine_config *cfg)
 {
     mc_engine_t *e = mc__zalloc_lines(1, sizeof(*e));
@@ -331,6 +343,9 @@ int mc_engine_create(mc_engine_t **out, const struct mc_engine_config *cfg)
         free(e);
         return MC_EINVAL;
     }
+    e->nthreads = e->cfg.threads ? e->cfg.threads : mc__cpus();
+    if (e->nthreads > e->nshards)
+        e->nthreads = e->nshards;
     mc_idmap_init(&e->fw_ids);
     mc_idmap_init(&e->agent_ids);
     mc_idmap_init(&e->role_ids);
@@ -366,6 +381,11 @@ out_free:
 unsigned mc_engine_shards(const mc_engine_t *e)
 {
     return e->nshards;
+}
+
+unsigned mc_engine_threads(const mc_engine_t *e)
+{
+    return e->nthreads;
 }
 
 static void mc__hold_fini(struct mc__hold *h)

@@ -60,6 +60,9 @@ typedef uint64_t (*mc_clock_cb)(void *arg);
 
 struct mc_engine_config {
     unsigned shards;           /* allocation shards; 0 = one per online CPU */
+    unsigned threads;          /* threads that run the shards, the caller's included;
+                                * 0 = one per CPU the process may run on, at most
+                                * one per shard (more are cut to the shards) */
     uint64_t seed;             /* seed of the agent shuffle */
     uint64_t interval_ns;      /* allocation interval (default 1 s) */
     uint64_t offer_timeout_ns; /* rescind offers older than this; 0 = never */
@@ -71,11 +74,12 @@ struct mc_engine_config {
 };
 
 /* Returns 0, MC_EINVAL (more than MC_ENGINE_MAX_SHARDS shards) or MC_ENOMEM.
- * @cfg may be NULL for the defaults. Starts the shard worker threads. */
+ * @cfg may be NULL for the defaults. Starts the worker threads. */
 int mc_engine_create(mc_engine_t **out, const struct mc_engine_config *cfg);
 /* Stops the workers and frees everything. Context: no cycle running. */
 void mc_engine_destroy(mc_engine_t *e);
 unsigned mc_engine_shards(const mc_engine_t *e);
+unsigned mc_engine_threads(const mc_engine_t *e);
 
 /* Identifiers are 1..255 bytes of [A-Za-z0-9._-], not "." or "..". Role names
  * are one or more such components joined by '/' ("eng/web"). */

@@ -5,13 +5,15 @@
  * Threads and phases (docs/engine.md has the full story):
  *   - The control thread is whoever calls the engine API. Between cycles it
  *     is the only thread that touches engine state.
- *   - A cycle runs on S shards: shard 0 on the control thread itself, shards
- *     1..S-1 on worker threads. During a cycle each shard is the only writer of
- *     its agents (free vectors, holds, filters), of its own DRF views and of
- *     its part of every DRF client's allocation (drf.c C1); the only state
- *     written by several shards is the quota budgets, atomics (shard.c Q1).
- *   - Worker shards hand their decisions to the control thread in batches
- *     through one bounded SPSC ck_ring each (shard.c).
+ *   - A cycle runs on S shards, taken one at a time by T threads: the
+ *     control thread itself and T-1 worker threads (T = the CPUs the
+ *     process may use, at most S; shard.c T1). During a cycle each shard is
+ *     the only writer of its agents (free vectors, holds, filters), of its
+ *     own DRF views and of its part of every DRF client's allocation (drf.c
+ *     C1); the only state written by several shards is the quota budgets,
+ *     atomics (shard.c Q1).
+ *   - Shards run by a worker hand their decisions to the control thread in
+ *     batches through one bounded SPSC ck_ring each (shard.c).
  */
 #ifndef MC_ENGINE_INTERNAL_H
 #define MC_ENGINE_INTERNAL_H
@@ -262,7 +264,8 @@ struct mc__chunk {
 struct mc__shard {
     mc_engine_t *e;
     uint32_t id;
-    pthread_t thread;
+    bool local; /* run by the control thread this cycle: batches go straight to
+                 * its list, not through the ring (set by whoever takes it, T1) */
     uint64_t rng[4];
     uint32_t *agents; /* slots of the agents this shard owns */
     uint32_t nagents, capagents;
@@ -304,10 +307,11 @@ struct mc__shard {
      * a client's share in its keys (drf.c V2); set by the control thread
      * before it publishes cycle_seq (S2) */
     double scale[MC_ENGINE_MAX_DIMS];
-    /* worker -> control: full batches. Producer: this shard's worker; consumer:
-     * the control thread. ck_ring SPSC: the enqueue's store fence pairs with the
-     * dequeue's load fence, so a batch's contents are visible to the consumer
-     * (TSan is told the same through ring.h). */
+    /* worker -> control: full batches. Producer: the worker that took this
+     * shard this cycle (one at a time: a cycle's start and end order the
+     * workers of consecutive cycles, T1); consumer: the control thread. ck_ring SPSC: the enqueue's
+     * store fence pairs with the dequeue's load fence, so a batch's contents are visible to the
+     * consumer (TSan is told the same through ring.h). */
     ck_ring_t ring CK_CC_CACHELINE;
     ck_ring_buffer_t *ringbuf;
     _Atomic uint32_t done; /* last cycle this shard finished (release; pair: control acquire) */
@@ -335,6 +339,8 @@ struct mc_engine {
     struct mc_engine_config cfg;
     uint32_t nshards;
     struct mc__shard *shards;
+    uint32_t nthreads;  /* threads that run the shards, the control thread's included */
+    pthread_t *workers; /* nthreads - 1 */
 
     struct mc__fw **fws;
     uint32_t nfws_slots, capfws;
@@ -378,6 +384,8 @@ struct mc_engine {
     _Atomic uint32_t nunmet
         __attribute__((aligned(64))); /* roles stage 1 may still serve (shard.c Q4, a hint) */
     _Atomic int64_t surplus[MC_ENGINE_MAX_DIMS]; /* headroom beyond unmet guarantees (Q2) */
+    /* the next shard to take: the cycle's seq << 32 | shard index (shard.c T1) */
+    _Atomic uint64_t next_shard __attribute__((aligned(64)));
 
     struct mc_cycle_stats last_stats __attribute__((aligned(64)));
     struct mc__view_box *view; /* RCU-published summary (view.c) */

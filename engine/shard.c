@@ -1,31 +1,51 @@
 /* engine/shard.c: allocation cycles on S shards.
  *
- * The agents are partitioned across S shards; shard 0 runs on the control
- * thread, shards 1..S-1 on worker threads that sleep between cycles. A cycle:
+ * The agents are partitioned across S shards, run by T threads: the control
+ * thread and T-1 worker threads that sleep between cycles (T1). A cycle:
  *
  *   control: prepare quota budgets, write the cycle's parameters, publish
  *            e->cycle_seq (release) and wake the workers
- *   each shard, in parallel: shuffle its own agents, visit each (stage 1 for
- *            quota guarantees, then stage 2 for everyone), decide offers from
- *            its own DRF views (drf.c), and hand full batches of decisions to
- *            the control thread through its SPSC ring, then group its
- *            offers by framework (P1)
- *   control: run shard 0, drain the rings until every worker has stored
- *            shard->done == cycle (release), add the shards' parts of the
- *            cycle's allocations into the DRF clients (drf.c C1, mc__fold),
- *            then publish the offers, one batch per framework
+ *   each thread, the control thread too: take the next shard not yet taken
+ *            and run it, until none is left. A shard shuffles its own
+ *            agents, visits each (stage 1 for quota guarantees, then stage
+ *            2 for everyone), decides offers from its own DRF views (drf.c),
+ *            hands full batches of decisions to the control thread (through
+ *            its SPSC ring when a worker runs it), then groups its offers by
+ *            framework (P1) and stores shard->done = cycle (release)
+ *   control: drain the rings until every shard is done, add the shards'
+ *            parts of the cycle's allocations into the DRF clients (drf.c
+ *            C1, mc__fold), then publish the offers, one batch per framework
  *
- *       control ──cycle_seq──▶ worker 1..S-1          (acquire / release pair)
+ *       control ──cycle_seq──▶ workers                 (acquire / release pair)
  *       control ◀──ck_ring──── worker: decision batches (ring.h)
- *       control ◀──done──────── worker                 (release / acquire pair)
+ *       control ◀──done──────── each shard             (release / acquire pair)
  *
  * Invariants:
+ *   T1. Threads take shards first come, first served, with a compare-and-swap
+ *       on e->next_shard = cycle << 32 | next shard; each shard is taken once
+ *       per cycle. T is at most the CPUs the process may use (engine.c), so
+ *       with more shards than CPUs each thread runs several, one after the
+ *       other, instead of S threads preempting each other. A shard reads and
+ *       writes only its own agents, views and parts (S1, drf.c C2), so
+ *       which thread runs it, and in which order, changes no decision
+ *       without quota (tests/stress/test_shards.c compares 1, 2 and S
+ *       threads; with quota the budget races of Q1 may end otherwise). The ticket
+ *       carries the cycle: a worker that asks for another shard after the
+ *       control thread has begun the next cycle (it saw every done) finds
+ *       another cycle's number and takes nothing until its acquire of
+ *       cycle_seq. Relaxed: the ticket hands out indices and publishes no
+ *       memory (cycle_seq and done do).
+ *   T2. A shard's ring is drained when the cycle ends, so the worker that
+ *       takes the shard next cycle starts on an empty ring; the workers of
+ *       consecutive cycles are ordered by done (release) -> control's
+ *       acquire -> cycle_seq (release) -> worker's acquire.
  *   S1. An agent belongs to exactly one shard; during a cycle only that shard
  *       touches its free vector, holds and filters. Hence no resource is ever
  *       offered twice (asserted by mc_engine_check() in every test).
  *   S2. Workers touch engine state only between seeing a new cycle_seq and
- *       storing done; the control thread touches it only outside that window
- *       (it waits for every done before it publishes or returns).
+ *       storing the done of the last shard they took; the control thread
+ *       touches it only outside that window (it waits for every done before
+ *       it publishes or returns).
  *   Q1. Quota limits are exact at every shard count: a shard takes quota from
  *       a role's consumed counter with a compare-and-swap that never moves it
  *       past the limit (mc__reserve()). A shard that loses the race for a
@@ -699,7 +719,7 @@ static void mc__chunk_flush(struct mc__shard *sh)
     c->own = NULL; /* the shard's own list (P1) */
     *sh->own_end = c;
     sh->own_end = &c->own;
-    if (sh->id == 0) { /* the control thread itself */
+    if (sh->local) { /* the control thread itself */
         mc__chunk_keep(sh, c);
         return;
     }
@@ -1015,10 +1035,29 @@ static void mc__shard_run(struct mc__shard *sh)
 
 /* ---- workers -------------------------------------------------------------------------------- */
 
+/* T1: takes cycle @seq's shards one at a time and runs them, until none is
+ * left; @local on the control thread. */
+static void mc__take_shards(mc_engine_t *e, uint32_t seq, bool local)
+{
+    uint64_t t = atomic_load_explicit(&e->next_shard, MC__RELAXED);
+    for (;;) {
+        if ((uint32_t)(t >> 32) != seq || (uint32_t)t >= e->nshards)
+            return;
+        if (!atomic_compare_exchange_weak_explicit(&e->next_shard, &t, t + 1, MC__RELAXED,
+                                                   MC__RELAXED))
+            continue; /* t now holds what another thread left */
+        struct mc__shard *sh = &e->shards[(uint32_t)t];
+        sh->local = local;
+        mc__shard_run(sh);
+        /* pair: the control thread's acquire load of done (S2) */
+        atomic_store_explicit(&sh->done, seq, memory_order_release);
+        t = atomic_load_explicit(&e->next_shard, MC__RELAXED);
+    }
+}
+
 static void *mc__worker(void *arg)
 {
-    struct mc__shard *sh = arg;
-    mc_engine_t *e = sh->e;
+    mc_engine_t *e = arg;
     uint32_t seen = 0;
     for (;;) {
         uint32_t s;
@@ -1036,35 +1075,36 @@ static void *mc__worker(void *arg)
         if (atomic_load_explicit(&e->stop, MC__RELAXED))
             return NULL;
         seen = s;
-        mc__shard_run(sh);
-        /* pair: the control thread's acquire load of done (S2) */
-        atomic_store_explicit(&sh->done, s, memory_order_release);
+        mc__take_shards(e, s, false);
     }
 }
 
 int mc__shards_start(mc_engine_t *e)
 {
+    atomic_init(&e->next_shard, 0);
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__shard *sh = &e->shards[k];
         sh->e = e;
         sh->id = k;
+        sh->local = true;
         atomic_init(&sh->done, 0);
         sh->chunks = NULL;
         sh->chunks_end = &sh->chunks;
-        if (k == 0)
-            continue;
-        sh->ringbuf = calloc(MC__RING_SIZE, sizeof(*sh->ringbuf));
-        if (!sh->ringbuf)
-            goto out_stop;
+        if (e->nthreads == 1)
+            continue; /* every shard runs on the control thread */
+        if (!(sh->ringbuf = calloc(MC__RING_SIZE, sizeof(*sh->ringbuf))))
+            goto out_free;
         ck_ring_init(&sh->ring, MC__RING_SIZE);
-        if (pthread_create(&sh->thread, NULL, mc__worker, sh)) {
-            free(sh->ringbuf);
-            sh->ringbuf = NULL;
-            goto out_stop;
-        }
     }
+    if (e->nthreads > 1 && !(e->workers = calloc(e->nthreads - 1, sizeof(*e->workers))))
+        goto out_free;
+    for (uint32_t w = 0; w + 1 < e->nthreads; w++)
+        if (pthread_create(&e->workers[w], NULL, mc__worker, e)) {
+            e->nthreads = w + 1; /* the workers started so far */
+            goto out_free;
+        }
     return MC_OK;
-out_stop:
+out_free:
     mc__shards_stop(e);
     return MC_ENOMEM;
 }
@@ -1074,13 +1114,13 @@ void mc__shards_stop(mc_engine_t *e)
     atomic_store_explicit(&e->stop, 1, MC__RELAXED);
     atomic_fetch_add_explicit(&e->cycle_seq, 1, memory_order_release);
     mc__futex_wake(&e->cycle_seq);
-    for (uint32_t k = 1; k < e->nshards; k++) {
-        struct mc__shard *sh = &e->shards[k];
-        if (!sh->ringbuf)
-            continue;
-        pthread_join(sh->thread, NULL);
-        free(sh->ringbuf);
-        sh->ringbuf = NULL;
+    for (uint32_t w = 0; e->workers && w + 1 < e->nthreads; w++)
+        pthread_join(e->workers[w], NULL);
+    free(e->workers);
+    e->workers = NULL;
+    for (uint32_t k = 0; k < e->nshards; k++) {
+        free(e->shards[k].ringbuf);
+        e->shards[k].ringbuf = NULL;
     }
 }
 
@@ -1096,7 +1136,7 @@ static uint64_t mc__wall_ns(void)
 static void mc__drain(struct mc__shard *sh)
 {
     struct mc__chunk *c;
-    while ((c = mc_ring_pop_spsc(&sh->ring, sh->ringbuf)))
+    while (sh->ringbuf && (c = mc_ring_pop_spsc(&sh->ring, sh->ringbuf)))
         mc__chunk_keep(sh, c);
 }
 
@@ -1207,14 +1247,14 @@ int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *stats)
     mc__views_prepare(e); /* drf.c R2 */
 
     uint32_t seq = atomic_load_explicit(&e->cycle_seq, MC__RELAXED) + 1;
-    if (e->nshards > 1) {
-        /* S2: everything written above happens-before the workers' acquire */
-        atomic_store_explicit(&e->cycle_seq, seq, memory_order_release);
+    atomic_store_explicit(&e->next_shard, (uint64_t)seq << 32, MC__RELAXED); /* T1 */
+    /* S2: everything written above happens-before the workers' acquire */
+    atomic_store_explicit(&e->cycle_seq, seq, memory_order_release);
+    if (e->nthreads > 1)
         mc__futex_wake(&e->cycle_seq);
-    }
-    mc__shard_run(&e->shards[0]);
+    mc__take_shards(e, seq, true);
     int rc = MC_OK;
-    for (uint32_t k = 1; k < e->nshards; k++) {
+    for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__shard *sh = &e->shards[k];
         for (;;) {
             /* pair: the worker's release store of done (S2) */

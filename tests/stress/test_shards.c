@@ -55,11 +55,14 @@ static void log_clear(struct log *l)
     l->n = 0;
 }
 
-static mc_engine_t *make(unsigned shards, struct log *l, uint64_t seed)
+/* An engine of @shards shards run by @threads threads (0: one per CPU, at
+ * most one per shard). */
+static mc_engine_t *make_threads(unsigned shards, unsigned threads, struct log *l, uint64_t seed)
 {
     l->shards = shards;
     mc_engine_t *e;
     struct mc_engine_config cfg = {.shards = shards,
+                                   .threads = threads,
                                    .seed = seed,
                                    .clock = log_clock,
                                    .clock_arg = l,
@@ -67,7 +70,14 @@ static mc_engine_t *make(unsigned shards, struct log *l, uint64_t seed)
                                    .cb_arg = l};
     assert_int_equal(mc_engine_create(&e, &cfg), MC_OK);
     assert_int_equal(mc_engine_shards(e), shards);
+    unsigned t = mc_engine_threads(e);
+    assert_true(t >= 1 && t <= shards && (!threads || t == (threads < shards ? threads : shards)));
     return e;
+}
+
+static mc_engine_t *make(unsigned shards, struct log *l, uint64_t seed)
+{
+    return make_threads(shards, 0, l, seed);
 }
 
 static void books(mc_engine_t *e)
@@ -466,6 +476,74 @@ static void test_refresh_lists_floors(void **state)
     }
 }
 
+/* Shards are taken by whichever thread comes first (shard.c T1), and each
+ * decides by its own agents and views only (drf.c C2): without quota the
+ * offers of every cycle, in the order they are published, are the same
+ * whether one thread runs all the shards, two do, or one each. */
+static uint64_t transcript(unsigned shards, unsigned threads, uint64_t *offers)
+{
+    struct log l = {.n = 0, .now = 0};
+    mc_engine_t *e = make_threads(shards, threads, &l, 11);
+    char id[32], role[16];
+    for (int r = 0; r < 3; r++) {
+        snprintf(role, sizeof(role), "r%d", r);
+        assert_int_equal(mc_engine_role_set(e, role, r + 1, NULL, NULL), MC_OK);
+    }
+    for (int i = 0; i < 600; i++) {
+        snprintf(id, sizeof(id), "a%03d", i);
+        add_agent(e, id, i % 3 ? "cpus:4;mem:4096;ports:[31000-31010]" : "cpus:1;mem:12288");
+    }
+    for (int f = 0; f < 12; f++) {
+        snprintf(id, sizeof(id), "f%02d", f);
+        snprintf(role, sizeof(role), "r%d", f % 3);
+        const char *rs[] = {role};
+        assert_int_equal(mc_engine_framework_add(e, id, rs, 1, NULL, 0), MC_OK);
+    }
+    uint64_t h = 14695981039346656037ull; /* FNV-1a over every offer's text */
+    *offers = 0;
+    for (int c = 0; c < 8; c++) {
+        assert_int_equal(mc_engine_allocate(e, NULL), MC_OK);
+        books(e);
+        for (int i = 0; i < l.n; i++) {
+            char text[256];
+            int len = snprintf(text, sizeof(text), "%d %s %s ", c, l.o[i].fw, l.o[i].agent);
+            mc_res_format(&l.o[i].res, text + len, sizeof(text) - (size_t)len);
+            for (const char *p = text; *p; p++)
+                h = (h ^ (uint8_t)*p) * 1099511628211ull;
+            (*offers)++;
+            /* a third is used for good, the rest declined, half of it with
+             * a filter that outlives the next two cycles */
+            if (i % 3 == 0)
+                assert_int_equal(mc_engine_accept(e, l.o[i].fw, l.o[i].agent, &l.o[i].res), MC_OK);
+            else
+                assert_int_equal(mc_engine_decline(e, l.o[i].fw, l.o[i].agent, i % 2 ? 0 : 2.5),
+                                 MC_OK);
+        }
+        log_clear(&l);
+        l.now += MC_NS_PER_SEC;
+    }
+    mc_engine_destroy(e);
+    return h;
+}
+
+static void test_decisions_do_not_depend_on_threads(void **state)
+{
+    for (unsigned i = 1; i < sizeof(shard_counts) / sizeof(shard_counts[0]); i++) {
+        unsigned s = shard_counts[i];
+        uint64_t n1, n;
+        uint64_t h1 = transcript(s, 1, &n1);
+        assert_true(n1 > 600); /* the first cycle offers every agent, later ones more */
+        const unsigned threads[] = {2, s};
+        for (unsigned t = 0; t < 2; t++) {
+            uint64_t h = transcript(s, threads[t], &n);
+            print_message("shards %u threads %u: %llu offers\n", s, threads[t],
+                          (unsigned long long)n);
+            assert_int_equal(n, n1);
+            assert_true(h == h1);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_fairness_against_one_shard),
         cmocka_unit_test(test_quota_exact_at_every_shard_count),
         cmocka_unit_test(test_refresh_lists_floors),
+        cmocka_unit_test(test_decisions_do_not_depend_on_threads),
     };
     return cmocka_run_group_tests_name("stress/shards", tests, NULL, NULL);
 }
