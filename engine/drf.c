@@ -69,7 +69,7 @@
  * during a cycle and the control thread after it; e->dirty and the sorters'
  * dirty flags by the control thread between cycles, which shards only read;
  * the cycle's start (the release store of cycle_seq, the workers' acquire
- * load) and its end (each worker's release store of done, the control
+ * load) and its end (the release store of each shard's done, the control
  * thread's acquire load; shard.c S2) order every access from two threads.
  */
 #include "engine/internal.h"
@@ -429,13 +429,29 @@ static int mc__vent_qcmp(const void *a, const void *b)
 
 /* ---- refreshing views (R1, R2) ---------------------------------------------------- */
 
+#define MC__AHEAD 16 /* entries whose lines a refresh asks for ahead of the one it reads */
+#define MC__STAGE 4  /* views between the steps of mc__views_refresh()'s prefetches */
+
 /* Re-reads every key of @w and rebuilds its lists in one pass over the
- * sorted members (each keeps its level), without floors. */
+ * sorted members (each keeps its level), without floors. Context: a cycle's
+ * start or between cycles, when every shard's part of every client is zero
+ * (C1), so each key is its client's exact one (V2) and the shard's part is
+ * not read. Entries and clients lie anywhere: their lines are asked for
+ * MC__AHEAD entries early. */
 static void mc__view_refresh(mc_engine_t *e, struct mc__view *w)
 {
     for (uint32_t i = 0; i < w->n; i++) {
-        w->all[i]->floor = 0;
-        mc__vent_key(e, w->all[i], &w->all[i]->share, &w->all[i]->count);
+        if (i + MC__AHEAD < w->n)
+            __builtin_prefetch(w->all[i + MC__AHEAD], 1);
+        if (i + MC__AHEAD / 2 < w->n) { /* its entry has arrived by now */
+            const struct mc__client *c = w->all[i + MC__AHEAD / 2]->c;
+            __builtin_prefetch(&c->weight);
+            __builtin_prefetch(&c->count);
+        }
+        struct mc__vent *v = w->all[i];
+        v->floor = 0;
+        v->share = mc__share_of(e, v->c->alloc, v->c->weight);
+        v->count = v->c->count;
     }
     if (w->n > 1)
         qsort(w->all, w->n, sizeof(*w->all), mc__vent_qcmp);
@@ -443,6 +459,8 @@ static void mc__view_refresh(mc_engine_t *e, struct mc__view *w)
     for (uint32_t l = 0; l < w->level; l++)
         w->lv[l].head = NULL;
     for (uint32_t i = 0; i < w->n; i++) {
+        if (i + MC__AHEAD < w->n)
+            __builtin_prefetch(w->all[i + MC__AHEAD]->next, 1);
         struct mc__vent *v = w->all[i];
         v->idx = i;
         v->prev = last[0];
@@ -490,8 +508,22 @@ void mc__views_prepare(mc_engine_t *e)
  * listed sorter (the slots are zero, C1: the keys are exact). */
 void mc__views_refresh(mc_engine_t *e, uint32_t shard)
 {
-    for (uint32_t i = 0; i < e->ndirty; i++)
-        mc__view_refresh(e, &e->dirty[i]->views[shard]);
+    /* most listed views are small (a role's one framework, its self): each
+     * is a chain of misses (sorter, view, members, entry, client), so every
+     * link is asked for a few views before the one that follows it */
+    struct mc__sorter **d = e->dirty;
+    uint32_t n = e->ndirty;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i + 4 * MC__STAGE < n)
+            __builtin_prefetch(&d[i + 4 * MC__STAGE]->views);
+        if (i + 3 * MC__STAGE < n)
+            __builtin_prefetch(&d[i + 3 * MC__STAGE]->views[shard], 1);
+        if (i + 2 * MC__STAGE < n)
+            __builtin_prefetch(d[i + 2 * MC__STAGE]->views[shard].all);
+        if (i + MC__STAGE < n && d[i + MC__STAGE]->views[shard].n)
+            __builtin_prefetch(d[i + MC__STAGE]->views[shard].all[0], 1);
+        mc__view_refresh(e, &d[i]->views[shard]);
+    }
 }
 
 /* After every shard is done (S2): the listed sorters are refreshed. */
