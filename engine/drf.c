@@ -125,6 +125,16 @@ static uint32_t mc__vent_shard(const struct mc__vent *v)
     return (uint32_t)(v - v->c->vents);
 }
 
+/* @c's exact key (V2): its share and count without any shard's part.
+ * Context: between cycles, a cycle's only shard, or any shard while every
+ * part is zero (C1). */
+static void mc__client_key(const mc_engine_t *e, const struct mc__client *c, double *share,
+                           uint64_t *count)
+{
+    *share = mc__share_of(e, c->alloc, c->weight);
+    *count = c->count;
+}
+
 /* @v's shard's key of its client (V2). Context: that shard, or the control
  * thread between cycles. */
 static void mc__vent_key(const mc_engine_t *e, const struct mc__vent *v, double *share,
@@ -132,8 +142,7 @@ static void mc__vent_key(const mc_engine_t *e, const struct mc__vent *v, double 
 {
     const struct mc__client *c = v->c;
     if (!c->slots) {
-        *share = mc__share_of(e, c->alloc, c->weight);
-        *count = c->count;
+        mc__client_key(e, c, share, count);
         return;
     }
     const struct mc__shard *sh = &e->shards[mc__vent_shard(v)];
@@ -450,8 +459,7 @@ static void mc__view_refresh(mc_engine_t *e, struct mc__view *w)
         }
         struct mc__vent *v = w->all[i];
         v->floor = 0;
-        v->share = mc__share_of(e, v->c->alloc, v->c->weight);
-        v->count = v->c->count;
+        mc__client_key(e, v->c, &v->share, &v->count);
     }
     if (w->n > 1)
         qsort(w->all, w->n, sizeof(*w->all), mc__vent_qcmp);

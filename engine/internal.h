@@ -252,7 +252,7 @@ struct mc__decision {
 };
 
 #define MC__CHUNK     256u  /* decisions per batch */
-#define MC__RING_SIZE 1024u /* batches in flight per worker (power of two) */
+#define MC__RING_SIZE 1024u /* batches in flight per shard (power of two) */
 
 struct mc__chunk {
     struct mc__chunk *next; /* in its shard's list of the cycle's batches */

@@ -1086,7 +1086,6 @@ int mc__shards_start(mc_engine_t *e)
         struct mc__shard *sh = &e->shards[k];
         sh->e = e;
         sh->id = k;
-        sh->local = true;
         atomic_init(&sh->done, 0);
         sh->chunks = NULL;
         sh->chunks_end = &sh->chunks;

@@ -255,17 +255,11 @@ static void collect(void *arg, const struct mc_fw_info *fw)
     s->share[s->n++] = fw->share;
 }
 
-/* One cycle over @nagents agents of two kinds and @nfws frameworks in @nroles
- * roles (role i has weight i + 1); returns the frameworks' final shares and
- * the cycle's own fairness-error figure. With @late, the frameworks then
- * decline the offers of every other agent and a framework "late" joins role
- * r0, so the next cycle starts from unequal shares: what it returns is of
- * that second cycle. */
-static double run_once(unsigned shards, int nagents, int nfws, int nroles, bool late,
-                       struct shares *out)
+/* @nagents agents of two kinds (a00000 ...: two in three cpus:4;mem:4096
+ * with ports, one in three cpus:1;mem:12288) and @nfws frameworks (f00 ...)
+ * spread over @nroles roles r0 ... (role i has weight i + 1). */
+static void mixed_cluster(mc_engine_t *e, int nagents, int nfws, int nroles)
 {
-    struct log l = {.n = 0, .now = 0};
-    mc_engine_t *e = make(shards, &l, 42);
     char id[32], role[16];
     for (int r = 0; r < nroles; r++) {
         snprintf(role, sizeof(role), "r%d", r);
@@ -281,6 +275,20 @@ static double run_once(unsigned shards, int nagents, int nfws, int nroles, bool 
         const char *rs[] = {role};
         assert_int_equal(mc_engine_framework_add(e, id, rs, 1, NULL, 0), MC_OK);
     }
+}
+
+/* One cycle over @nagents agents of two kinds and @nfws frameworks in @nroles
+ * roles (role i has weight i + 1); returns the frameworks' final shares and
+ * the cycle's own fairness-error figure. With @late, the frameworks then
+ * decline the offers of every other agent and a framework "late" joins role
+ * r0, so the next cycle starts from unequal shares: what it returns is of
+ * that second cycle. */
+static double run_once(unsigned shards, int nagents, int nfws, int nroles, bool late,
+                       struct shares *out)
+{
+    struct log l = {.n = 0, .now = 0};
+    mc_engine_t *e = make(shards, &l, 42);
+    mixed_cluster(e, nagents, nfws, nroles);
     struct mc_cycle_stats st;
     assert_int_equal(mc_engine_allocate(e, &st), MC_OK);
     assert_int_equal(st.offers, (uint64_t)nagents); /* every agent offered once */
@@ -484,21 +492,7 @@ static uint64_t transcript(unsigned shards, unsigned threads, uint64_t *offers)
 {
     struct log l = {.n = 0, .now = 0};
     mc_engine_t *e = make_threads(shards, threads, &l, 11);
-    char id[32], role[16];
-    for (int r = 0; r < 3; r++) {
-        snprintf(role, sizeof(role), "r%d", r);
-        assert_int_equal(mc_engine_role_set(e, role, r + 1, NULL, NULL), MC_OK);
-    }
-    for (int i = 0; i < 600; i++) {
-        snprintf(id, sizeof(id), "a%03d", i);
-        add_agent(e, id, i % 3 ? "cpus:4;mem:4096;ports:[31000-31010]" : "cpus:1;mem:12288");
-    }
-    for (int f = 0; f < 12; f++) {
-        snprintf(id, sizeof(id), "f%02d", f);
-        snprintf(role, sizeof(role), "r%d", f % 3);
-        const char *rs[] = {role};
-        assert_int_equal(mc_engine_framework_add(e, id, rs, 1, NULL, 0), MC_OK);
-    }
+    mixed_cluster(e, 600, 12, 3);
     uint64_t h = 14695981039346656037ull; /* FNV-1a over every offer's text */
     *offers = 0;
     for (int c = 0; c < 8; c++) {
