@@ -32,10 +32,11 @@
  *       count = count + slots[k].count.
  *       With one shard, and between cycles, this is the exact key. Every view
  *       holds its shard's keys, sorted: each commit rekeys what it changed,
- *       except the entries on the path of a role that is not contested
- *       (nothing else competes for offers on its path, so their order decides
- *       nothing this cycle), rekeyed once after the visits with one shard
- *       (mc__rekey_due) and by the refresh with several (R2). With several
+ *       except a role's node or self entry that is not `ordered` (no other
+ *       entry of its sorter can receive offers this cycle, so its key orders
+ *       nothing the walk reads: mc__roles_ordered), rekeyed once after the
+ *       visits with one shard (mc__rekey_due) and by the refresh with several
+ *       (R2). With several
  *       shards, entries keep the keys they sort by between cycles, and the
  *       sorters whose keys changed are refreshed when the next cycle starts.
  *   R1. Between cycles e->dirty lists each sorter the next cycle refreshes,
@@ -319,6 +320,7 @@ int mc__client_init(mc_engine_t *e, struct mc__client *c, uint8_t kind, void *ow
     memset(c->alloc, 0, sizeof(c->alloc));
     c->count = 0;
     c->kind = kind;
+    c->ordered = false; /* set by mc__roles_ordered() */
     c->owner = owner;
     c->name = name;
     c->name_key = 0;
@@ -632,19 +634,19 @@ static uint32_t mc__sorter_live(const mc_engine_t *e, const struct mc__sorter *s
     return n;
 }
 
-/* A role is contested when a sorter on its path, its own children's
- * included, has two entries that can receive offers: only then can the order
- * of the keys on its path change a decision. Roles come parents first (a role
- * is created after its ancestors, and none is removed), so one pass computes
- * contested(r) = live2(r's children) || contested(parent), the top level in
- * place of the parent for top-level roles. */
-void mc__roles_contested(mc_engine_t *e)
+/* A role's self or node entry is ordered when another entry of its sorter
+ * can receive offers: only then can its key change a decision (the walk
+ * skips every entry that cannot, mc__role_iter_next). A self entry is in its
+ * role's children sorter, a node in its parent's (the top level's for a
+ * top-level role); roles come parents first (a role is created after its
+ * ancestors, and none is removed), so one pass sets both. */
+void mc__roles_ordered(mc_engine_t *e)
 {
     bool top = mc__sorter_live(e, &e->top) > 1;
     for (uint32_t i = 0; i < e->nroles; i++) {
         struct mc__role *r = e->roles[i];
-        r->contested =
-            mc__sorter_live(e, &r->children) > 1 || (r->parent ? r->parent->contested : top);
+        r->self.ordered = mc__sorter_live(e, &r->children) > 1;
+        r->node.ordered = r->parent ? r->parent->self.ordered : top;
     }
 }
 
@@ -677,9 +679,9 @@ void mc__role_floor(mc_engine_t *e, struct mc__role *r, uint32_t shard)
     }
 }
 
-/* One shard: rekeys the path entries of the roles whose commits left them
- * for later (not contested: nothing in this cycle's walk depended on their
- * order), so the views are exact again when the cycle ends (V2). */
+/* One shard: rekeys the path entries of the roles whose commits left some
+ * for later (not ordered: nothing in this cycle's walk depended on their
+ * keys), so the views are exact again when the cycle ends (V2). */
 void mc__rekey_due(mc_engine_t *e, struct mc__shard *sh)
 {
     for (uint32_t i = 0; i < sh->ndue; i++) {
@@ -736,19 +738,36 @@ void mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const 
 {
     mc__client_commit(e, sh, v->c, q);
     mc__vent_refresh(e, v);
-    struct mc__role *role = mc__fwrole_of(v->c)->role;
-    if (!role->contested && e->nshards == 1 && !role->rekey_due) {
-        role->rekey_due = true; /* rekeyed once when the visits end (V2) */
-        sh->due[sh->ndue++] = role->idx;
+    /* the next visit that reaches this view starts at its (new) first entry,
+     * whose lines were last read about a view's length of offers ago: ask
+     * for them now, a few visits before they are needed (its entry was just
+     * compared, so it is in cache) */
+    struct mc__vent *h = mc__view_first(v->view);
+    if (h != v) {
+        const struct mc__client *c = h->c;
+        __builtin_prefetch(mc__fwrole_of((struct mc__client *)c));
+        __builtin_prefetch(&c->weight);
+        if (c->slots) /* its line is the one just asked for */
+            __builtin_prefetch(&c->slots[sh->id], 1);
+        else
+            __builtin_prefetch(&c->count, 1);
     }
+    struct mc__role *role = mc__fwrole_of(v->c)->role;
     struct mc__client *chain[MC__CHAIN_MAX];
+    bool later = false;
     for (uint32_t i = 0, n = mc__role_chain(role, chain); i < n; i++) {
         mc__client_commit(e, sh, chain[i], q);
-        /* no sibling on an uncontested role's path competes: its keys order
-         * nothing this cycle; mc__rekey_due() (one shard) or the next cycle's
-         * refresh (several) rekeys them (V2) */
-        if (role->contested)
+        /* an entry that is not ordered competes with nothing this cycle:
+         * mc__rekey_due() (one shard) or the next cycle's refresh (several)
+         * rekeys it (V2) */
+        if (chain[i]->ordered)
             mc__vent_refresh(e, &chain[i]->vents[sh->id]);
+        else
+            later = true;
+    }
+    if (later && e->nshards == 1 && !role->rekey_due) {
+        role->rekey_due = true;
+        sh->due[sh->ndue++] = role->idx;
     }
 }
 

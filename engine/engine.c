@@ -611,10 +611,9 @@ int mc_engine_agent_add_used(mc_engine_t *e, const char *id, const mc_res_t *tot
     a->capholds = (uint32_t)nused; /* exactly: most agents keep few holds */
     for (size_t u = 0; u < nused; u++) {
         struct mc__fwrole *fr = mc__fwrole_get(e, used[u].framework, used[u].role);
-        uint32_t fri = (uint32_t)(fr - fr->fw->roles);
-        struct mc__hold *h = mc__hold_find(a, fr->fw->idx, fri);
+        struct mc__hold *h = mc__hold_find(a, fr->fw_idx, fr->idx);
         if (!h)
-            h = mc__hold_add(a, fr->fw->idx, fri); /* within the capacity grown above */
+            h = mc__hold_add(a, fr->fw_idx, fr->idx); /* within the capacity grown above */
         if (!h || mc_res_add(&h->used, used[u].res)) {
             mc__agent_free(a);
             goto out_slot;
@@ -733,7 +732,7 @@ int mc_engine_agent_activate(mc_engine_t *e, const char *id, bool active)
 static void mc__role_active(mc_engine_t *e, struct mc__role *r, int delta)
 {
     e->nactive_fwroles += (uint32_t)delta; /* F1 */
-    e->contested_stale = true;
+    e->ordered_stale = true;
     r->nactive += (uint32_t)delta;
     for (struct mc__role *x = r; x; x = x->parent)
         x->nactive_subtree += (uint32_t)delta;
@@ -786,6 +785,8 @@ int mc_engine_framework_add(mc_engine_t *e, const char *id, const char *const *r
     for (f->nroles = 0; f->nroles < nroles; f->nroles++) {
         struct mc__fwrole *fr = &f->roles[f->nroles];
         fr->fw = f;
+        fr->fw_idx = f->idx;
+        fr->idx = f->nroles;
         fr->role = rs[f->nroles];
         fr->own_min = nmin > 0;
         if (mc__client_init(e, &fr->c, MC__FWROLE, fr, f->id, 1.0))

@@ -66,7 +66,9 @@ struct mc__client {
     uint64_t name_key;         /* the name's first 8 bytes, big-endian: most ties end here */
     struct mc__sorter *sorter; /* the sorter it is in (NULL: none) */
     uint8_t kind;
-    void *owner;            /* struct mc__role * or struct mc__fwrole * */
+    bool ordered; /* a role's node or self: another entry of its sorter can receive offers,
+                   * so its key orders something (this cycle; drf.c V2) */
+    void *owner;  /* struct mc__role * or struct mc__fwrole * */
     struct mc__vent *vents; /* [S]: this client's entry in each shard's view */
     /* written by one-shard commits: on lines of their own, apart from the
      * fields above that key comparisons read (the structures holding clients
@@ -141,9 +143,8 @@ struct mc__role {
     uint32_t nactive_subtree;   /* the same over its subtree */
     mc_res_t guarantee, limit;  /* unreserved scalar quantities; empty = none */
     struct mc__role *groot;     /* highest ancestor-or-self with a guarantee */
-    bool contested;             /* a sibling on its path competes for offers (this cycle) */
-    bool rekey_due; /* one shard, not contested: its path's entries are rekeyed after the
-                     * shard's visits (drf.c V2), listed in shards[0].due */
+    bool rekey_due; /* one shard: an entry on its path not ordered (drf.c V2) was left for
+                     * after the shard's visits, listed in shards[0].due */
     /* quota budgets of the current cycle (shard.c Q1-Q3), written by shards
      * during the cycle: on cache lines of their own, so that their writes do
      * not take away the lines above, which every role walk reads */
@@ -153,11 +154,14 @@ struct mc__role {
 
 /* What the visit reads of a candidate comes first: from a view entry the
  * walk reaches it by mc__fwrole_of() (no load), then one line holds fw, role,
- * suppressed and own_min, which only the control thread writes (between
- * cycles); the client's counters are on lines of their own. */
+ * the framework's slot, its own index, suppressed and own_min, which only the
+ * control thread writes (between cycles): an offer needs no line of the
+ * framework's record. The client's counters are on lines of their own. */
 struct mc__fwrole {
     struct mc__fw *fw;
     struct mc__role *role;
+    uint32_t fw_idx; /* fw->idx */
+    uint32_t idx;    /* its index in fw->roles (a hold's and a filter's fr) */
     bool suppressed;
     bool own_min; /* fw->nmin > 0: its own minimum offers, not the default */
     struct mc__client c;
@@ -364,7 +368,7 @@ struct mc_engine {
     bool views_stale;                    /* the cluster total or a weight changed (drf.c V2) */
     struct mc__sorter **dirty;           /* sorters the next cycle refreshes (drf.c R1) */
     uint32_t ndirty, capdirty, nsorters; /* room for every sorter (mc__sorter_init) */
-    bool contested_stale;     /* a role's active frameworks changed: recompute contested */
+    bool ordered_stale;                  /* a role's active frameworks changed: recompute ordered */
     uint64_t blocked_gen;     /* bumped when the candidates of any agent may change (B1) */
     uint64_t filt_epoch;      /* bumped by suppress, revive, framework removal (F1) */
     uint32_t nactive_fwroles; /* (framework, role) pairs not suppressed (F1) */
@@ -436,7 +440,7 @@ struct mc__role_iter {
 };
 void mc__role_iter_init(struct mc__role_iter *it, mc_engine_t *e, uint32_t shard, uint64_t visit);
 struct mc__role *mc__role_iter_next(struct mc__role_iter *it);
-void mc__roles_contested(mc_engine_t *e);
+void mc__roles_ordered(mc_engine_t *e);
 void mc__rekey_due(mc_engine_t *e, struct mc__shard *sh);
 void mc__role_floor(mc_engine_t *e, struct mc__role *r, uint32_t shard);
 void mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const int64_t *q);

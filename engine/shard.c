@@ -212,12 +212,13 @@ static bool mc__refused_contains(struct mc__shard *sh, const struct mc__shres *r
 
 /* True when a live refuse filter of (@f, @fr) on @a contains @offer; drops
  * that pair's filters that expired or were voided by a revive. */
-static bool mc__filtered(struct mc__shard *sh, struct mc__agent *a, const struct mc__fw *f,
-                         uint32_t fr, const mc_res_t *offer, uint64_t now)
+static bool mc__filtered(struct mc__shard *sh, struct mc__agent *a, const struct mc__fwrole *fr,
+                         const mc_res_t *offer, uint64_t now)
 {
     if (!a->nfilters) /* the common case: no need to read the framework */
         return false;
-    uint64_t key = (uint64_t)f->idx << 8 | fr;
+    const struct mc__fw *f = fr->fw;
+    uint64_t key = (uint64_t)fr->fw_idx << 8 | fr->idx;
     bool hit = false;
     for (uint32_t i = (uint32_t)mc__filter_find(a, key);
          i < a->nfilters && a->filters[i].key == key;) {
@@ -746,8 +747,6 @@ struct mc__pending {
 static int mc__prepare(struct mc__shard *sh, struct mc__agent *a, struct mc__fwrole *fr,
                        const mc_res_t *res, struct mc__pending *p)
 {
-    struct mc__fw *f = fr->fw;
-    uint32_t fri = (uint32_t)(fr - f->roles);
     int rc;
     if (sh->chunk && sh->chunk->n == MC__CHUNK)
         mc__chunk_flush(sh);
@@ -757,7 +756,8 @@ static int mc__prepare(struct mc__shard *sh, struct mc__agent *a, struct mc__fwr
         sh->chunk->n = 0;
     }
     /* a new hold is empty until applied */
-    if (!(p->hold = mc__hold_find(a, f->idx, fri)) && !(p->hold = mc__hold_add(a, f->idx, fri)))
+    if (!(p->hold = mc__hold_find(a, fr->fw_idx, fr->idx)) &&
+        !(p->hold = mc__hold_add(a, fr->fw_idx, fr->idx)))
         return MC_ENOMEM;
     mc_res_init(&p->offered);
     mc_res_init(&p->free);
@@ -801,7 +801,7 @@ static void mc__apply(struct mc__shard *sh, struct mc__agent *a, struct mc__fwro
         a->free = p->free;
     }
     struct mc__decision *d = &sh->chunk->d[sh->chunk->n++];
-    d->fw = fr->fw->idx;
+    d->fw = fr->fw_idx;
     d->agent_id = a->id; /* publication then need not read the agent again */
     d->role = fr->role;
     d->seq = sh->nseq++;
@@ -889,7 +889,7 @@ static int mc__visit(struct mc__shard *sh, struct mc__agent *a, bool stage1)
                 sh->offer_epoch++; /* its size depends on the budgets now */
             }
             bool ok = off->n && (off == avail || mc__min_ok(e, fr, off));
-            if (ok && mc__filtered(sh, a, fr->fw, (uint32_t)(fr - fr->fw->roles), off, e->now)) {
+            if (ok && mc__filtered(sh, a, fr, off, e->now)) {
                 sh->st.filtered++;
                 ok = false;
             }
@@ -901,7 +901,7 @@ static int mc__visit(struct mc__shard *sh, struct mc__agent *a, bool stage1)
                 mc__reserve(e, r, &toff, stage1, &g);
                 sh->offer_epoch++;
                 if (!toff.n || !mc__min_ok(e, fr, &toff) ||
-                    mc__filtered(sh, a, fr->fw, (uint32_t)(fr - fr->fw->roles), &toff, e->now)) {
+                    mc__filtered(sh, a, fr, &toff, e->now)) {
                     mc__give_back(e, r, &g); /* another shard took the budget meanwhile */
                     continue;
                 }
@@ -1237,9 +1237,9 @@ int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *stats)
         mc__quota_prepare(e);
     else
         e->quota_stage = e->guarantees = false;
-    if (e->contested_stale) {
-        mc__roles_contested(e);
-        e->contested_stale = false;
+    if (e->ordered_stale) {
+        mc__roles_ordered(e);
+        e->ordered_stale = false;
     }
     if (e->nshards > 1)
         mc__scales_set(e);
