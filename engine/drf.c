@@ -36,9 +36,9 @@
  *       entry of its sorter can receive offers this cycle, so its key orders
  *       nothing the walk reads: mc__roles_ordered), rekeyed once after the
  *       visits with one shard (mc__rekey_due) and by the refresh with several
- *       (R2). With several
- *       shards, entries keep the keys they sort by between cycles, and the
- *       sorters whose keys changed are refreshed when the next cycle starts.
+ *       (R2). With several shards, entries keep the keys they sort by between
+ *       cycles, and the sorters whose keys changed are refreshed when the
+ *       next cycle starts.
  *   R1. Between cycles e->dirty lists each sorter the next cycle refreshes,
  *       once (sorter->dirty), and has room for every sorter. With S > 1 the
  *       control thread lists the sorter of every client whose allocation
@@ -738,16 +738,16 @@ void mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const 
 {
     mc__client_commit(e, sh, v->c, q);
     mc__vent_refresh(e, v);
-    /* the next visit that reaches this view starts at its (new) first entry,
-     * whose lines were last read about a view's length of offers ago: ask
-     * for them now, a few visits before they are needed (its entry was just
-     * compared, so it is in cache) */
+    /* the next visit that reaches this view (of fwroles) starts at its new
+     * first entry, whose lines were last read about a view's length of
+     * offers ago: ask for them now, a few visits before they are needed (its
+     * entry was just compared, so it is in cache) */
     struct mc__vent *h = mc__view_first(v->view);
     if (h != v) {
-        const struct mc__client *c = h->c;
-        __builtin_prefetch(mc__fwrole_of((struct mc__client *)c));
+        struct mc__client *c = h->c;
+        __builtin_prefetch(mc__fwrole_of(c));
         __builtin_prefetch(&c->weight);
-        if (c->slots) /* its line is the one just asked for */
+        if (e->nshards > 1) /* the address waits for the line of weight and slots */
             __builtin_prefetch(&c->slots[sh->id], 1);
         else
             __builtin_prefetch(&c->count, 1);
