@@ -650,15 +650,6 @@ void mc__roles_ordered(mc_engine_t *e)
     }
 }
 
-/* Rekeys shard @shard's entries on @r's path: its self, then each node up
- * to the top. */
-static void mc__role_path_rekey(mc_engine_t *e, struct mc__role *r, uint32_t shard)
-{
-    struct mc__client *chain[MC__CHAIN_MAX];
-    for (uint32_t i = 0, n = mc__role_chain(r, chain); i < n; i++)
-        mc__vent_refresh(e, &chain[i]->vents[shard]);
-}
-
 /* S > 1: @r's guarantee is met (Q5), so @r's subtree and every ancestor's
  * hold at least the guarantee: shard @shard's keys of their nodes are raised
  * to that share for the rest of the cycle, which moves a role met by other
@@ -679,14 +670,18 @@ void mc__role_floor(mc_engine_t *e, struct mc__role *r, uint32_t shard)
     }
 }
 
-/* One shard: rekeys the path entries of the roles whose commits left some
- * for later (not ordered: nothing in this cycle's walk depended on their
- * keys), so the views are exact again when the cycle ends (V2). */
+/* One shard: rekeys the path entries that the roles' commits left for
+ * later (not ordered: nothing in this cycle's walk depended on their keys;
+ * the ordered ones each commit rekeyed), so the views are exact again when
+ * the cycle ends (V2). */
 void mc__rekey_due(mc_engine_t *e, struct mc__shard *sh)
 {
+    struct mc__client *chain[MC__CHAIN_MAX];
     for (uint32_t i = 0; i < sh->ndue; i++) {
         struct mc__role *r = e->roles[sh->due[i]];
-        mc__role_path_rekey(e, r, sh->id);
+        for (uint32_t j = 0, n = mc__role_chain(r, chain); j < n; j++)
+            if (!chain[j]->ordered)
+                mc__vent_refresh(e, &chain[j]->vents[sh->id]);
         r->rekey_due = false;
     }
     sh->ndue = 0;

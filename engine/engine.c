@@ -966,7 +966,7 @@ static void mc__filter_install(mc_engine_t *e, struct mc__agent *a, struct mc__h
         a->last_refused = sr;
     }
     sr->refs++;
-    uint64_t key = (uint64_t)h->fw << 8 | h->fr;
+    uint64_t key = mc__filter_key(h->fw, h->fr);
     uint32_t i = (uint32_t)mc__filter_find(a, key + 1); /* after the pair's others (E4) */
     uint64_t expires = mc__now(e) + duration;
     if (!a->nfilters) { /* F1: a fresh summary */

@@ -58,7 +58,8 @@ struct mc__cslot {
  *           several they stay as the cycle found them and each shard adds to
  *           its slot (drf.c C1)
  *   slots   [S] with S > 1 (NULL with one shard)
- *   weight, name, kind, owner: written by the control thread between cycles. */
+ *   weight, name, kind, owner, ordered: written by the control thread between
+ *           cycles (ordered when a cycle starts, before it publishes cycle_seq: S2). */
 struct mc__client {
     struct mc__cslot *slots;
     double weight;
@@ -201,13 +202,19 @@ struct mc__shres {
     mc_res_t r;
 };
 
-/* A refuse filter; an agent's filters are sorted by key = fw << 8 | fr. */
+/* A refuse filter; an agent's filters are sorted by key (mc__filter_key). */
 struct mc__filter {
     uint64_t key;
     uint64_t gen;
     uint64_t expires;
     struct mc__shres *refused;
 };
+
+/* The filter key of framework slot @fw's role index @fr (engine.c E4). */
+static inline uint64_t mc__filter_key(uint32_t fw, uint32_t fr)
+{
+    return (uint64_t)fw << 8 | fr;
+}
 
 struct mc__agent {
     char *id; /* first: engine.c's queries sort records by it */

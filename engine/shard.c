@@ -218,7 +218,7 @@ static bool mc__filtered(struct mc__shard *sh, struct mc__agent *a, const struct
     if (!a->nfilters) /* the common case: no need to read the framework */
         return false;
     const struct mc__fw *f = fr->fw;
-    uint64_t key = (uint64_t)fr->fw_idx << 8 | fr->idx;
+    uint64_t key = mc__filter_key(fr->fw_idx, fr->idx);
     bool hit = false;
     for (uint32_t i = (uint32_t)mc__filter_find(a, key);
          i < a->nfilters && a->filters[i].key == key;) {
