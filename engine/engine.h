@@ -51,7 +51,11 @@ struct mc_offer {
                             * each shard's offers in that order, shard after shard */
 };
 
-/* Publishes the @n offers one framework got in one cycle. */
+/* Publishes the @n offers one framework got in one cycle: one call per
+ * framework and cycle, except when the engine runs out of memory joining the
+ * parts several shards made, when each shard's part comes in a call of its
+ * own. Every offer a cycle decides is published, even when the cycle fails
+ * with MC_ENOMEM. */
 typedef void (*mc_offer_cb)(void *arg, const struct mc_offer *offers, size_t n);
 /* Tells that an outstanding offer was rescinded (agent removed, offer timeout). */
 typedef void (*mc_rescind_cb)(void *arg, const char *framework, const char *agent);
@@ -181,7 +185,9 @@ struct mc_cycle_stats {
 };
 
 /* Runs one allocation cycle now, over every active agent, and publishes the
- * offers. @stats may be NULL. Returns 0 or MC_ENOMEM. */
+ * offers. @stats may be NULL. Returns 0 or MC_ENOMEM (the cycle stopped early:
+ * the offers it made are published and held, the rest of its agents wait for
+ * the next cycle). */
 int mc_engine_allocate(mc_engine_t *e, struct mc_cycle_stats *stats);
 
 /* Fires what is due at the clock's current time: expires filters, rescinds

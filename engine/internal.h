@@ -331,13 +331,12 @@ struct mc__shard {
     /* shard.c P1: the same batches, listed by the shard as it fills them,
      * and their offers as the callback takes them, grouped by framework by
      * the shard after its visits: framework f's are
-     * recs[fstart[f]] to recs[fstart[f + 1] - 1]; grouped says they are
-     * there. Written by the shard, read by the control thread after done (S2). */
+     * recs[fstart[f]] to recs[fstart[f + 1] - 1] (room: P2). Written by the
+     * shard, read by the control thread after done (S2). */
     struct mc__chunk *own, **own_end;
     struct mc_offer *recs;
     uint32_t *fstart;
     uint32_t caprecs, capfstart;
-    bool grouped;
 };
 
 /* Freed slots of a table, reused before the table grows. */

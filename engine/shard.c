@@ -751,7 +751,10 @@ static int mc__prepare(struct mc__shard *sh, struct mc__agent *a, struct mc__fwr
     if (sh->chunk && sh->chunk->n == MC__CHUNK)
         mc__chunk_flush(sh);
     if (!sh->chunk) {
-        if (!(sh->chunk = malloc(sizeof(*sh->chunk))))
+        /* P2: room for the records of every decision the new batch can hold */
+        if ((sh->e->cfg.on_offers &&
+             mc__grow(&sh->recs, &sh->caprecs, sh->nseq + MC__CHUNK, sizeof(*sh->recs))) ||
+            !(sh->chunk = malloc(sizeof(*sh->chunk))))
             return MC_ENOMEM;
         sh->chunk->n = 0;
     }
@@ -946,16 +949,16 @@ static bool mc__blocked(const mc_engine_t *e, const struct mc__agent *a)
 /* P1: groups the shard's offers of the cycle by framework into the records
  * the callback takes (sh->recs, sh->fstart), with a stable counting sort,
  * O(offers + frameworks): in parallel with the other shards, and where the
- * decisions are in cache. Without memory for the records, grouped stays
- * false (publication fails). */
+ * decisions are in cache. Allocates nothing, so it cannot fail:
+ *   P2. A shard's records have room for every decision it made this cycle
+ *       (each batch is allocated after room for its records, mc__prepare)
+ *       and fstart for every framework slot (mc__cycle), so what a cycle
+ *       decided is published, even when memory ran out during it: no offer
+ *       is held that its framework does not hear of. */
 static void mc__group(struct mc__shard *sh)
 {
     mc_engine_t *e = sh->e;
-    uint32_t nf = e->nfws_slots, *start = sh->fstart, n = 0;
-    for (struct mc__chunk *c = sh->own; c; c = c->own)
-        n += c->n;
-    if (mc__grow(&sh->recs, &sh->caprecs, n, sizeof(*sh->recs)))
-        return;
+    uint32_t nf = e->nfws_slots, *start = sh->fstart;
     memset(start, 0, (nf + 1) * sizeof(*start)); /* room: mc__cycle() */
     for (struct mc__chunk *c = sh->own; c; c = c->own)
         for (uint32_t j = 0; j < c->n; j++)
@@ -975,7 +978,6 @@ static void mc__group(struct mc__shard *sh)
         }
     memmove(start + 1, start, nf * sizeof(*start));
     start[0] = 0;
-    sh->grouped = true;
 }
 
 static void mc__shard_run(struct mc__shard *sh)
@@ -986,7 +988,6 @@ static void mc__shard_run(struct mc__shard *sh)
     sh->rc = MC_OK;
     sh->own = NULL;
     sh->own_end = &sh->own;
-    sh->grouped = false;
     if (e->ndirty)
         mc__views_refresh(e, sh->id); /* drf.c R2 */
     uint32_t n = 0;
@@ -1159,8 +1160,10 @@ static uint32_t mc__fw_parts(const mc_engine_t *e, uint32_t f, uint32_t *n,
 }
 
 /* P1: each framework's offers, shard after shard, handed over as the shard
- * built them when one shard made them all, copied into one batch otherwise. */
-static int mc__call(mc_engine_t *e)
+ * built them when one shard made them all, copied into one batch otherwise;
+ * without memory for that batch, one call per shard's part (P2: nothing
+ * decided goes unpublished). */
+static void mc__call(mc_engine_t *e)
 {
     uint32_t most = 0, n;
     const struct mc_offer *one = NULL;
@@ -1168,36 +1171,37 @@ static int mc__call(mc_engine_t *e)
         if (mc__fw_parts(e, f, &n, &one) > 1 && n > most)
             most = n;
     struct mc_offer *batch = most ? malloc(most * sizeof(*batch)) : NULL;
-    if (most && !batch)
-        return MC_ENOMEM;
     for (uint32_t f = 0; f < e->nfws_slots; f++) {
         if (mc__fw_parts(e, f, &n, &one) > 1) { /* joined, shard after shard */
             uint32_t m = 0;
             for (uint32_t k = 0; k < e->nshards; k++) {
                 const struct mc__shard *sh = &e->shards[k];
                 uint32_t len = sh->fstart[f + 1] - sh->fstart[f];
-                if (len) /* a shard without offers may have no records at all */
+                if (!len) /* a shard without offers may have no records at all */
+                    continue;
+                if (batch)
                     memcpy(batch + m, &sh->recs[sh->fstart[f]], len * sizeof(*batch));
+                else
+                    e->cfg.on_offers(e->cfg.cb_arg, &sh->recs[sh->fstart[f]], len);
                 m += len;
             }
+            if (!batch)
+                continue;
             one = batch;
         }
         if (n)
             e->cfg.on_offers(e->cfg.cb_arg, one, n);
     }
     free(batch);
-    return MC_OK;
 }
 
 /* Hands the cycle's decisions to the offer callback, one batch per framework:
  * shard 0's in decision order, then shard 1's, and so on (the order of the
  * shards' lists of batches); frees them. */
-static int mc__publish(mc_engine_t *e)
+static void mc__publish(mc_engine_t *e)
 {
-    bool grouped = true;
-    for (uint32_t k = 0; k < e->nshards; k++)
-        grouped = grouped && e->shards[k].grouped;
-    int rc = !e->cfg.on_offers ? MC_OK : grouped ? mc__call(e) : MC_ENOMEM;
+    if (e->cfg.on_offers)
+        mc__call(e);
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__shard *sh = &e->shards[k];
         for (struct mc__chunk *c = sh->chunks, *next; c; c = next) {
@@ -1210,7 +1214,6 @@ static int mc__publish(mc_engine_t *e)
         sh->chunks = NULL;
         sh->chunks_end = &sh->chunks;
     }
-    return rc;
 }
 
 int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *stats)
@@ -1276,10 +1279,10 @@ int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *stats)
         st.filtered += sh->st.filtered;
         rc = rc ? rc : sh->rc;
     }
-    int prc = mc__publish(e); /* what was decided is published even after an error */
+    mc__publish(e); /* what was decided is published even after an error (P2) */
     st.duration_ns = mc__wall_ns() - t0;
     e->last_stats = st;
     if (stats)
         *stats = st;
-    return rc ? rc : prc;
+    return rc;
 }
