@@ -539,7 +539,7 @@ void mc__hold_del(struct mc__agent *a, struct mc__hold *h)
 }
 
 /* Deletes hold @h of @a if it is empty (E4). */
-static void mc__hold_gc(struct mc__agent *a, struct mc__hold *h)
+void mc__hold_gc(struct mc__agent *a, struct mc__hold *h)
 {
     if (h->offered.n || h->used.n || h->tasks)
         return;

@@ -412,6 +412,7 @@ int mc__grow(void *pp, uint32_t *cap, uint32_t need, size_t elem);
  * They keep the agent's hold_bits (H1). */
 struct mc__hold *mc__hold_find(struct mc__agent *a, uint32_t fw, uint32_t fr);
 struct mc__hold *mc__hold_add(struct mc__agent *a, uint32_t fw, uint32_t fr);
+void mc__hold_gc(struct mc__agent *a, struct mc__hold *h); /* drops @h if it holds nothing */
 void mc__hold_del(struct mc__agent *a, struct mc__hold *h);
 /* @n zeroed elements of @size bytes on 64-byte boundaries (cache lines), for
  * structures whose members are aligned to keep shards' writes apart; NULL on

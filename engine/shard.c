@@ -779,6 +779,7 @@ out_fini:
     mc_res_fini(&p->offered);
     mc_res_fini(&p->free);
     mc_res_fini(&p->record);
+    mc__hold_gc(a, p->hold); /* one added above goes again (E4: no empty holds) */
     return rc;
 }
 

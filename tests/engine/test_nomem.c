@@ -89,14 +89,21 @@ static unsigned long run(unsigned shards, unsigned long k, bool *complete)
     struct mc_engine_config cfg = {.shards = shards, .on_offers = on_offers, .cb_arg = &g};
     mc_engine_t *e;
     assert_int_equal(mc_engine_create(&e, &cfg), MC_OK);
-    mc_res_t r = MC_RES_INIT;
+    /* every third agent has a reservation for batch (the offer to web is a
+     * copy), and web has a guarantee (a quota stage, budgets, copies) */
+    mc_res_t r = MC_RES_INIT, rr = MC_RES_INIT, q = MC_RES_INIT;
     mc_test_res(&r, "cpus:8;mem:8192;ports:[31000-31099]");
+    mc_test_res(&rr, "cpus:6;mem:6144;cpus(batch):2;mem(batch):2048;ports:[31000-31099]");
+    mc_test_res(&q, "cpus:16;mem:16384");
+    assert_int_equal(mc_engine_role_set(e, "web", 0, &q, NULL), MC_OK);
     for (int i = 0; i < NAGENTS; i++) {
         char id[16];
         snprintf(id, sizeof(id), "a%d", i);
-        assert_int_equal(mc_engine_agent_add(e, id, &r, NULL), MC_OK);
+        assert_int_equal(mc_engine_agent_add(e, id, i % 3 ? &r : &rr, NULL), MC_OK);
     }
     mc_res_fini(&r);
+    mc_res_fini(&rr);
+    mc_res_fini(&q);
     for (int i = 0; i < NFWS; i++) {
         char id[16];
         const char *roles[] = {i % 2 ? "web" : "batch"};
@@ -130,9 +137,9 @@ static unsigned long run(unsigned shards, unsigned long k, bool *complete)
                  "received",
                  k, mc_strerror(rc), g.n, held);
     *complete = made < k;
-    if (*complete) { /* nothing failed: every agent was offered */
+    if (*complete) { /* nothing failed: every agent was offered, some twice */
         assert_int_equal(rc, MC_OK);
-        assert_int_equal(g.n, NAGENTS);
+        assert_true(g.n > NAGENTS);
     }
     mc_engine_destroy(e);
     return made;
