@@ -1180,17 +1180,16 @@ static void mc__call(mc_engine_t *e)
                 uint32_t len = sh->fstart[f + 1] - sh->fstart[f];
                 if (!len) /* a shard without offers may have no records at all */
                     continue;
+                const struct mc_offer *part = &sh->recs[sh->fstart[f]];
                 if (batch)
-                    memcpy(batch + m, &sh->recs[sh->fstart[f]], len * sizeof(*batch));
+                    memcpy(batch + m, part, len * sizeof(*batch));
                 else
-                    e->cfg.on_offers(e->cfg.cb_arg, &sh->recs[sh->fstart[f]], len);
+                    e->cfg.on_offers(e->cfg.cb_arg, part, len);
                 m += len;
             }
-            if (!batch)
-                continue;
-            one = batch;
+            one = batch; /* NULL: every part went on its own */
         }
-        if (n)
+        if (n && one)
             e->cfg.on_offers(e->cfg.cb_arg, one, n);
     }
     free(batch);

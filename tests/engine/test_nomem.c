@@ -23,6 +23,8 @@ void *__real_calloc(size_t n, size_t size);
 void *__real_realloc(void *p, size_t n);
 void *__real_aligned_alloc(size_t align, size_t n);
 
+/* fail_from is written before the store of armed and read after a load of
+ * it (both sequentially consistent), so a worker that sees armed sees it */
 static atomic_bool armed;
 static atomic_ulong calls;      /* allocations since armed */
 static unsigned long fail_from; /* the first that fails (1-based) */
