@@ -639,7 +639,7 @@ int mc_engine_agent_add_used(mc_engine_t *e, const char *id, const mc_res_t *tot
     a->active = true;
     a->shard = sh->id;
     a->spos = sh->nagents;
-    sh->agents[sh->nagents++] = a->idx;
+    sh->agents[sh->nagents++] = (struct mc__sagent){a, true};
     e->agents[slot] = a;
     mc__qty_add(e, e->total, total, 1);
     mc__free_count(e, a, &a->free, 1);
@@ -704,9 +704,8 @@ int mc_engine_agent_remove(mc_engine_t *e, const char *id)
     mc__qty_add(e, e->total, &a->total, -1);
     struct mc__shard *sh = &e->shards[a->shard];
     mc__free_count(e, a, &a->free, -1);
-    uint32_t moved = sh->agents[--sh->nagents];
-    sh->agents[a->spos] = moved;
-    e->agents[moved]->spos = a->spos;
+    sh->agents[a->spos] = sh->agents[--sh->nagents];
+    sh->agents[a->spos].a->spos = a->spos;
     mc_idmap_del(&e->agent_ids, a->id);
     e->agents[a->idx] = NULL;
     mc__slot_put(&e->free_agents, a->idx);
@@ -724,6 +723,7 @@ int mc_engine_agent_activate(mc_engine_t *e, const char *id, bool active)
         e->pending = true;
     mc__free_count(e, a, &a->free, -1);
     a->active = active;
+    e->shards[a->shard].agents[a->spos].active = active;
     mc__free_count(e, a, &a->free, 1);
     return MC_OK;
 }
@@ -1278,7 +1278,10 @@ int mc_engine_check(const mc_engine_t *e, char *why, size_t size)
     for (uint32_t k = 0; k < e->nshards; k++) {
         int64_t free[MC_ENGINE_MAX_DIMS] = {0};
         for (uint32_t i = 0; i < e->shards[k].nagents; i++) {
-            const struct mc__agent *a = e->agents[e->shards[k].agents[i]];
+            const struct mc__sagent *sa = &e->shards[k].agents[i];
+            const struct mc__agent *a = sa->a;
+            if (a->shard != k || a->spos != i || sa->active != a->active)
+                MC__FAIL("shard %u: its list of agents disagrees with agent %s", k, a->id);
             if (a->active)
                 mc__qty_add(e, free, &a->free, 1);
         }

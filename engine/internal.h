@@ -278,7 +278,12 @@ struct mc__shard {
     bool local; /* run by the control thread this cycle: batches go straight to
                  * its list, not through the ring (set by whoever takes it, T1) */
     uint64_t rng[4];
-    uint32_t *agents; /* slots of the agents this shard owns */
+    /* the agents this shard owns, each with a copy of its active flag, so
+     * that the cycle's first pass reads this array and not the records */
+    struct mc__sagent {
+        struct mc__agent *a;
+        bool active;
+    } * agents;
     uint32_t nagents, capagents;
     struct mc__agent **cand; /* the cycle's active agents, in visit order: records, not
                               * slots, so that the random order costs one miss each */

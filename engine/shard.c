@@ -992,12 +992,9 @@ static void mc__shard_run(struct mc__shard *sh)
     if (e->ndirty)
         mc__views_refresh(e, sh->id); /* drf.c R2 */
     uint32_t n = 0;
-    for (uint32_t i = 0; i < sh->nagents; i++) {
-        if (i + MC__PREFETCH < sh->nagents)
-            mc__prefetch_agent(e->agents[sh->agents[i + MC__PREFETCH]]);
-        if (e->agents[sh->agents[i]]->active)
-            sh->cand[n++] = e->agents[sh->agents[i]];
-    }
+    for (uint32_t i = 0; i < sh->nagents; i++)
+        if (sh->agents[i].active)
+            sh->cand[n++] = sh->agents[i].a;
     sh->st.agents = n;
     /* no memory, or no role can take anything from these agents this
      * cycle: nothing to visit (the batches are still grouped, P1) */
