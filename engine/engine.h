@@ -40,7 +40,8 @@ typedef struct mc_engine mc_engine_t;
 #define MC_FILTER_MAX_NS     (365ull * 24 * 3600 * MC_NS_PER_SEC)
 #define MC_DEFAULT_REFUSE_NS (5ull * MC_NS_PER_SEC)
 
-/* One offer decision, handed to the offer callback. */
+/* One offer, handed to the offer callback: a cycle makes at most one per
+ * framework, role and agent (a quota cycle adds both stages into one). */
 struct mc_offer {
     const char *framework; /* framework id */
     const char *agent;     /* agent id */
@@ -174,7 +175,7 @@ int mc_engine_finish(mc_engine_t *e, const char *fw, const char *agent, const mc
 /* ---- cycles and time ---------------------------------------------------------------- */
 
 struct mc_cycle_stats {
-    uint64_t offers;       /* offer decisions made */
+    uint64_t offers;       /* offers made: one per framework, role and agent */
     uint64_t agents;       /* candidate agents visited */
     uint64_t filtered;     /* candidates skipped by a refuse filter */
     uint64_t duration_ns;  /* wall time of the cycle (CLOCK_MONOTONIC) */

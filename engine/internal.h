@@ -248,6 +248,12 @@ struct mc__agent {
     uint32_t idx;
     uint32_t shard, spos; /* owning shard, index in its agent list */
     mc_res_t total;
+    /* Q6: the last decision stage 1 of cycle s1_cycle made here (the
+     * others: its s1_prev chain), so that stage 2 adds to the offer of the
+     * same framework and role instead of making a second. Written and read
+     * by the agent's shard only (S1). */
+    uint64_t s1_cycle;
+    struct mc__decision *s1_last;
 };
 
 /* ---- shards (shard.c) ----------------------------------------------------------------- */
@@ -260,6 +266,7 @@ struct mc__decision {
     bool borrowed; /* res is a shallow view of the hold's offered vector, which
                     * nothing changes until the cycle has published (shard.c) */
     uint64_t seq;
+    struct mc__decision *s1_prev; /* stage 1 only: the one before on this agent (Q6) */
 };
 
 #define MC__CHUNK     256u  /* decisions per batch */

@@ -64,10 +64,14 @@
  *       in parallel with the other shards; its batches stay readable to it
  *       after the hand-over, as the control thread writes only their list
  *       links), and the control thread joins the parts of a framework that
- *       several shards served and calls. A shard without memory for its part
- *       makes publication fail with MC_ENOMEM and call nothing: the cycle's
- *       offers stay held until the offer timeout (if one is set) or their
- *       agent's removal rescinds them.
+ *       several shards served and calls. Grouping allocates nothing (P2,
+ *       mc__group), so every offer a cycle made is published.
+ *   Q6. A cycle makes one offer per framework, role and agent, as Mesos's
+ *       allocator does: what stage 2 gives a framework's role on an agent
+ *       where stage 1 of the same cycle gave it something is added to that
+ *       offer (mc__prepare), not made a second one. Each agent keeps its
+ *       stage-1 decisions of the cycle (s1_last, a chain in the decisions),
+ *       which stay where they are until the cycle has published.
  * Progress: shards never wait for each other inside a cycle and never retry
  * a decision; only a quota compare-and-swap retries, when another shard
  * changed the same counter (lock-free).
@@ -341,7 +345,7 @@ static void mc__min_caps(const mc_engine_t *e, int64_t *cap)
     }
 }
 
-#define MC__PREFETCH 8 /* agent records asked for ahead of the agent loops */
+#define MC__PREFETCH 8 /* agent records asked for ahead of the agent loop */
 
 /* The two cache lines of an agent record's hot fields. */
 static inline void mc__prefetch_agent(const struct mc__agent *a)
@@ -733,6 +737,7 @@ static void mc__chunk_flush(struct mc__shard *sh)
  * applying it afterwards cannot fail. */
 struct mc__pending {
     struct mc__hold *hold;
+    struct mc__decision *merge; /* Q6: stage 1's offer of this framework and role here */
     bool whole;  /* all of the agent's free vector into an empty offer: moved, not copied,
                   * and the decision borrows it (no quota: nothing offers to this hold
                   * again before the cycle publishes) */
@@ -741,11 +746,25 @@ struct mc__pending {
     mc_res_t record;        /* the decision's copy of the offer, when copied */
 };
 
+/* Q6: the decision stage 1 of this cycle made on @a for @fr, or NULL. */
+static struct mc__decision *mc__stage1_offer(const struct mc__shard *sh, const struct mc__agent *a,
+                                             const struct mc__fwrole *fr)
+{
+    if (a->s1_cycle != sh->e->cycles)
+        return NULL;
+    for (struct mc__decision *d = a->s1_last; d; d = d->s1_prev)
+        if (d->fw == fr->fw_idx && d->role == fr->role)
+            return d;
+    return NULL;
+}
+
 /* @res is what to offer: either the agent's free vector itself (the common
  * case: everything on the agent goes to one framework), or a vector the
- * caller owns and hands over to the decision at mc__apply(). */
+ * caller owns and hands over to the decision at mc__apply(). In stage 2 of
+ * a quota cycle, what adds to an offer stage 1 made to the same framework
+ * and role here is merged into that offer (Q6). */
 static int mc__prepare(struct mc__shard *sh, struct mc__agent *a, struct mc__fwrole *fr,
-                       const mc_res_t *res, struct mc__pending *p)
+                       const mc_res_t *res, bool stage1, struct mc__pending *p)
 {
     int rc;
     if (sh->chunk && sh->chunk->n == MC__CHUNK)
@@ -765,10 +784,16 @@ static int mc__prepare(struct mc__shard *sh, struct mc__agent *a, struct mc__fwr
     mc_res_init(&p->offered);
     mc_res_init(&p->free);
     mc_res_init(&p->record);
+    p->merge = !stage1 && sh->e->quota_stage ? mc__stage1_offer(sh, a, fr) : NULL;
     p->whole = res == &a->free && !p->hold->offered.n;
     p->copied = res == &a->free && (!p->whole || sh->e->nquota);
-    if (p->copied && (rc = mc_res_copy(&p->record, res)))
+    if (p->merge) { /* the record becomes stage 1's offer and this one */
+        p->copied = false;
+        if ((rc = mc_res_copy(&p->record, &p->merge->res)) || (rc = mc_res_add(&p->record, res)))
+            goto out_fini;
+    } else if (p->copied && (rc = mc_res_copy(&p->record, res))) {
         goto out_fini;
+    }
     if (p->whole)
         return MC_OK;
     if ((rc = mc_res_copy(&p->offered, &p->hold->offered)) || (rc = mc_res_add(&p->offered, res)) ||
@@ -784,9 +809,9 @@ out_fini:
 }
 
 /* Makes the prepared offer (of scalar quantities @q) and records the
- * decision. Takes @res unless it is the agent's free vector. */
+ * decision. Takes @res unless it is the agent's free vector or merged (Q6). */
 static void mc__apply(struct mc__shard *sh, struct mc__agent *a, struct mc__fwrole *fr,
-                      mc_res_t *res, const int64_t *q, struct mc__pending *p)
+                      mc_res_t *res, const int64_t *q, bool stage1, struct mc__pending *p)
 {
     struct mc__hold *h = p->hold;
     if (!h->offered.n)
@@ -804,7 +829,19 @@ static void mc__apply(struct mc__shard *sh, struct mc__agent *a, struct mc__fwro
         mc_res_fini(&a->free);
         a->free = p->free;
     }
+    if (p->merge) { /* Q6: @res stays the caller's */
+        if (!p->merge->borrowed)
+            mc_res_fini(&p->merge->res);
+        p->merge->res = p->record;
+        p->merge->borrowed = false;
+        return;
+    }
     struct mc__decision *d = &sh->chunk->d[sh->chunk->n++];
+    if (stage1) { /* Q6 */
+        d->s1_prev = a->s1_cycle == sh->e->cycles ? a->s1_last : NULL;
+        a->s1_last = d;
+        a->s1_cycle = sh->e->cycles;
+    }
     d->fw = fr->fw_idx;
     d->agent_id = a->id; /* publication then need not read the agent again */
     d->role = fr->role;
@@ -911,16 +948,16 @@ static int mc__visit(struct mc__shard *sh, struct mc__agent *a, bool stage1)
                 }
             }
             struct mc__pending p;
-            if ((rc = mc__prepare(sh, a, fr, off, &p))) {
+            if ((rc = mc__prepare(sh, a, fr, off, stage1, &p))) {
                 mc__give_back(e, r, &g);
                 goto out;
             }
             mc__qty(e, q, off);
             mc__commit(e, sh, v, q);
-            mc__apply(sh, a, fr, off, q, &p);
+            sh->st.offers += !p.merge; /* offers made: a merge adds to one (Q6) */
+            mc__apply(sh, a, fr, off, q, stage1, &p);
             if (stage1)
                 mc__note_met(e, r);
-            sh->st.offers++;
             v->stamp = visit;
             if (!(avail = mc__avail(a, r, &buf))) {
                 rc = MC_ENOMEM;

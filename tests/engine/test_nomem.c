@@ -126,12 +126,12 @@ static unsigned long run(unsigned shards, unsigned long k, bool *complete)
     if (mc_engine_check(e, why, sizeof(why)))
         fail_msg("k %lu: books: %s", k, why);
     for (int i = 0; i < g.n; i++) {
-        bool again = false; /* a framework may get two offers on one agent in a cycle
-                             * (a quota stage's and the next), one hold: declined once */
-        for (int j = 0; j < i && !again; j++)
-            again = g.fw[j] == g.fw[i] && g.agent[j] == g.agent[i];
-        if (again)
-            continue;
+        /* one offer per framework, role and agent in a cycle, even when
+         * it stopped early: a quota stage's part and the next one's are one
+         * (shard.c Q6; each framework here has one role) */
+        for (int j = 0; j < i; j++)
+            if (g.fw[j] == g.fw[i] && g.agent[j] == g.agent[i])
+                fail_msg("k %lu: f%d got two offers on a%d", k, g.fw[i], g.agent[i]);
         char fw[16], agent[16];
         snprintf(fw, sizeof(fw), "f%d", g.fw[i]);
         snprintf(agent, sizeof(agent), "a%d", g.agent[i]);

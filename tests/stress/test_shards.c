@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const unsigned shard_counts[] = {1, 2, 4, 8};
 
@@ -107,6 +108,17 @@ static void add_agents(mc_engine_t *e, int n, const char *res)
 
 /* ---- random event streams ---------------------------------------------------------- */
 
+/* A cycle makes one offer per framework, role and agent, as Mesos's
+ * allocator does: a quota cycle's stage 1 and stage 2 parts on one agent
+ * are one offer (shard.c Q6). The streams' frameworks have one role each. */
+static void distinct_offers(const struct log *l)
+{
+    for (int i = 0; i < l->n; i++)
+        for (int j = 0; j < i; j++)
+            if (!strcmp(l->o[i].fw, l->o[j].fw) && !strcmp(l->o[i].agent, l->o[j].agent))
+                fail_msg("%s got two offers on %s in one cycle", l->o[i].fw, l->o[i].agent);
+}
+
 struct quota_probe {
     double limited_cpus; /* cpus held by role "lim" (limit cpus:24) */
 };
@@ -171,6 +183,7 @@ static void stream(unsigned shards, uint64_t seed)
             struct mc_cycle_stats st;
             assert_int_equal(mc_engine_allocate(e, &st), MC_OK);
             assert_int_equal(st.offers, (uint64_t)l.n);
+            distinct_offers(&l);
             cycles++;
             offers += st.offers;
             books(e);
