@@ -175,7 +175,7 @@ int mc_engine_finish(mc_engine_t *e, const char *fw, const char *agent, const mc
 /* ---- cycles and time ---------------------------------------------------------------- */
 
 struct mc_cycle_stats {
-    uint64_t offers;       /* offers made: one per framework, role and agent */
+    uint64_t offers;       /* offers made (at most one per framework, role, agent) */
     uint64_t agents;       /* candidate agents visited */
     uint64_t filtered;     /* candidates skipped by a refuse filter */
     uint64_t duration_ns;  /* wall time of the cycle (CLOCK_MONOTONIC) */

@@ -71,7 +71,10 @@
  *       where stage 1 of the same cycle gave it something is added to that
  *       offer (mc__prepare), not made a second one. Each agent keeps its
  *       stage-1 decisions of the cycle (s1_last, a chain in the decisions),
- *       which stay where they are until the cycle has published.
+ *       which stay where they are until the cycle has published. A merge
+ *       may write a decision whose batch is already handed over: the
+ *       control thread writes only the batches' list links during the
+ *       cycle (P1) and reads decisions after the shard's done (S2).
  * Progress: shards never wait for each other inside a cycle and never retry
  * a decision; only a quota compare-and-swap retries, when another shard
  * changed the same counter (lock-free).
