@@ -498,7 +498,7 @@ static void mc__slot_put(struct mc__slots *fl, uint32_t slot)
 
 static unsigned mc__hold_bit(uint32_t fw, uint32_t fr)
 {
-    return (unsigned)((((uint64_t)fw << 8 | fr) * 0x9e3779b97f4a7c15ull) >> 57); /* 0..127 */
+    return (unsigned)((mc__filter_key(fw, fr) * 0x9e3779b97f4a7c15ull) >> 57); /* 0..127 */
 }
 
 static void mc__hold_mark(struct mc__agent *a, uint32_t fw, uint32_t fr)
@@ -838,9 +838,9 @@ int mc_engine_framework_remove(mc_engine_t *e, const char *id)
             mc__hold_fini(h);
             mc__hold_del(a, h);
         }
-        /* its filters: keys f->idx << 8 | fr are contiguous (E4) */
-        uint32_t k = (uint32_t)mc__filter_find(a, (uint64_t)f->idx << 8);
-        while (k < a->nfilters && a->filters[k].key >> 8 == f->idx)
+        /* its filters: keys of its pairs are contiguous (E4) */
+        uint32_t k = (uint32_t)mc__filter_find(a, mc__filter_key(f->idx, 0));
+        while (k < a->nfilters && mc__filter_fw(a->filters[k].key) == f->idx)
             mc__filter_remove(a, k);
     }
     for (uint32_t i = 0; i < f->nroles; i++) {

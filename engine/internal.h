@@ -210,10 +210,19 @@ struct mc__filter {
     struct mc__shres *refused;
 };
 
-/* The filter key of framework slot @fw's role index @fr (engine.c E4). */
+/* The filter key of framework slot @fw's role index @fr (engine.c E4), and
+ * back: the one place that knows how a (framework, role) pair is packed. */
 static inline uint64_t mc__filter_key(uint32_t fw, uint32_t fr)
 {
     return (uint64_t)fw << 8 | fr;
+}
+static inline uint32_t mc__filter_fw(uint64_t key)
+{
+    return (uint32_t)(key >> 8);
+}
+static inline uint32_t mc__filter_fr(uint64_t key)
+{
+    return (uint32_t)(key & 0xff);
 }
 
 struct mc__agent {
@@ -286,7 +295,9 @@ struct mc__shard {
                  * its list, not through the ring (set by whoever takes it, T1) */
     uint64_t rng[4];
     /* the agents this shard owns, each with a copy of its active flag, so
-     * that the cycle's first pass reads this array and not the records */
+     * that the cycle's first pass reads this array and not the records;
+     * written by the control thread between cycles, read by the shard
+     * during one (ordered by cycle_seq, S2) */
     struct mc__sagent {
         struct mc__agent *a;
         bool active;
@@ -485,7 +496,7 @@ static inline bool mc__filter_counts(const mc_engine_t *e, const struct mc__agen
                                      uint64_t key)
 {
     return !(i > 0 && a->filters[i - 1].key == key) &&
-           !e->fws[key >> 8]->roles[key & 0xff].suppressed;
+           !e->fws[mc__filter_fw(key)]->roles[mc__filter_fr(key)].suppressed;
 }
 void mc__filter_remove(struct mc__agent *a, uint32_t i);
 void mc__shres_put(struct mc__shres *s);

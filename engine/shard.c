@@ -252,7 +252,7 @@ static void mc__filters_sweep(const mc_engine_t *e, struct mc__agent *a)
     uint64_t min = UINT64_MAX;
     for (uint32_t i = 0; i < a->nfilters; i++) {
         struct mc__filter flt = a->filters[i];
-        const struct mc__fw *f = e->fws[flt.key >> 8];
+        const struct mc__fw *f = e->fws[mc__filter_fw(flt.key)];
         if (e->now >= flt.expires || !f || flt.gen != f->revive_gen) {
             mc__shres_put(flt.refused);
             continue;
