@@ -111,7 +111,8 @@ void mc__qty(const mc_engine_t *e, int64_t *q, const mc_res_t *r)
     /* every dimension a caller reads is < ndims. Zeroed with plain stores
      * the loads below can be forwarded from: the C library's memset of a
      * few bytes may use a masked vector store, which the loop's read of q[]
-     * then waits on until it retires (11 % of a churn cycle). */
+     * then waits on until it retires (11 % of a churn cycle). A loop that
+     * stores zeros is such a call too, unless its stores are volatile. */
     for (uint32_t d = 0; d < e->ndims; d++)
         ((volatile int64_t *)q)[d] = 0;
     for (uint32_t i = 0; i < r->n; i++)
@@ -154,29 +155,30 @@ static void mc__vent_key(const mc_engine_t *e, const struct mc__vent *v, double 
     const struct mc__shard *sh = &e->shards[mc__vent_shard(v)];
     const struct mc__cslot *sl = &c->slots[sh->id];
     *share = mc__share_plus(e, c->alloc, sl->alloc, sh->scale, c->weight);
-    if (v->floor > *share)
-        *share = v->floor; /* a bound this shard learnt otherwise (shard.c Q5) */
+    if (sl->floor > *share)
+        *share = sl->floor; /* a bound this shard learnt otherwise (shard.c Q5) */
     *count = c->count + sl->count;
 }
 
-static int mc__key_cmp(double sa, uint64_t ca, const struct mc__client *a, double sb, uint64_t cb,
-                       const struct mc__client *b)
+/* Compares key (@sa, @ca) of @a's client with (@sb, @cb) of @b's. */
+static int mc__key_cmp(double sa, uint64_t ca, const struct mc__vent *a, double sb, uint64_t cb,
+                       const struct mc__vent *b)
 {
     if (sa != sb)
         return sa < sb ? -1 : 1;
     if (ca != cb)
         return ca < cb ? -1 : 1;
-    if (a->name_key != b->name_key)
+    if (a->name_key != b->name_key) /* ties of share and count are common: no client line */
         return a->name_key < b->name_key ? -1 : 1;
-    int c = strcmp(a->name, b->name);
+    int c = strcmp(a->c->name, b->c->name);
     if (c)
         return c;
-    return (a->kind > b->kind) - (a->kind < b->kind);
+    return (a->c->kind > b->c->kind) - (a->c->kind < b->c->kind);
 }
 
 static int mc__vent_cmp(const struct mc__vent *a, const struct mc__vent *b)
 {
-    return mc__key_cmp(a->share, a->count, a->c, b->share, b->count, b->c);
+    return mc__key_cmp(a->share, a->count, a, b->share, b->count, b);
 }
 
 /* ---- skip lists ------------------------------------------------------------------- */
@@ -242,11 +244,21 @@ static void mc__skip_link(struct mc__view *w, struct mc__vent *v)
 static void mc__skip_unlink(struct mc__view *w, struct mc__vent *v)
 {
     struct mc__vent *up[MC__SKIP_LEVELS];
-    if (!v->prev) /* the first node is first on each of its lists: no search */
-        for (uint32_t l = 0; l < v->level; l++)
-            up[l] = NULL;
-    else
-        mc__skip_find(w, v, up); /* keys are unique: v follows up[l] on each of its lists */
+    /* the first node is first on each of its lists: no search. Unlinked
+     * here, not through an up[] of NULLs: the compiler makes that loop a
+     * memset call, whose masked vector store the reads of up[] then wait on
+     * (mc__qty) */
+    if (!v->prev) {
+        for (uint32_t l = 0; l < v->level; l++) {
+            w->lv[l].head = v->next[l];
+            if (!v->next[l])
+                w->lv[l].tail = NULL;
+        }
+        if (v->next[0])
+            v->next[0]->prev = NULL;
+        return;
+    }
+    mc__skip_find(w, v, up); /* keys are unique: v follows up[l] on each of its lists */
     for (uint32_t l = 0; l < v->level; l++) {
         struct mc__vent **slot = up[l] ? &up[l]->next[l] : &w->lv[l].head;
         *slot = v->next[l];
@@ -267,8 +279,8 @@ static void mc__vent_refresh(mc_engine_t *e, struct mc__vent *v)
     if (share == v->share && count == v->count)
         return;
     struct mc__vent *p = v->prev, *n = v->next[0];
-    if ((!p || mc__key_cmp(p->share, p->count, p->c, share, count, v->c) < 0) &&
-        (!n || mc__key_cmp(share, count, v->c, n->share, n->count, n->c) < 0)) {
+    if ((!p || mc__key_cmp(p->share, p->count, p, share, count, v) < 0) &&
+        (!n || mc__key_cmp(share, count, v, n->share, n->count, n) < 0)) {
         v->share = share;
         v->count = count;
         return;
@@ -328,10 +340,10 @@ int mc__client_init(mc_engine_t *e, struct mc__client *c, uint8_t kind, void *ow
     c->ordered = false; /* set by mc__roles_ordered() */
     c->owner = owner;
     c->name = name;
-    c->name_key = 0;
     c->sorter = NULL;
+    uint64_t name_key = 0;
     for (size_t i = 0; i < 8 && name[i]; i++)
-        c->name_key |= (uint64_t)(unsigned char)name[i] << (56 - 8 * i);
+        name_key |= (uint64_t)(unsigned char)name[i] << (56 - 8 * i);
     c->weight = weight;
     c->vents = mc__zalloc_lines(e->nshards, sizeof(*c->vents));
     c->slots = NULL; /* C1: a part per shard when there are several (zeroed) */
@@ -342,8 +354,10 @@ int mc__client_init(mc_engine_t *e, struct mc__client *c, uint8_t kind, void *ow
     }
     if (!c->vents)
         return MC_ENOMEM;
-    for (uint32_t k = 0; k < e->nshards; k++)
+    for (uint32_t k = 0; k < e->nshards; k++) {
         c->vents[k].c = c;
+        c->vents[k].name_key = name_key;
+    }
     return MC_OK;
 }
 
@@ -374,7 +388,6 @@ int mc__sorter_insert(mc_engine_t *e, struct mc__sorter *s, struct mc__client *c
             return MC_ENOMEM;
         }
         struct mc__vent *v = &c->vents[k];
-        v->floor = 0;
         mc__vent_key(e, v, &v->share, &v->count);
         v->view = w;
         v->stamp = 0;
@@ -465,7 +478,6 @@ static void mc__view_refresh(mc_engine_t *e, struct mc__view *w)
             __builtin_prefetch(&c->count);
         }
         struct mc__vent *v = w->all[i];
-        v->floor = 0;
         mc__client_key(e, v->c, &v->share, &v->count);
     }
     if (w->n > 1)
@@ -554,7 +566,7 @@ void mc__views_done(mc_engine_t *e)
  * order (by the keys the entries hold), with matching back links, every
  * higher list is in that order too, and every list ends at its tail; and
  * R3: unless the next cycle refreshes it, every entry holds its client's key
- * now, and no floor. */
+ * now (floors are in the slots, which mc__client_folded() checks). */
 bool mc__view_ok(const mc_engine_t *e, const struct mc__sorter *s, uint32_t shard)
 {
     const struct mc__view *w = &s->views[shard];
@@ -569,7 +581,7 @@ bool mc__view_ok(const mc_engine_t *e, const struct mc__sorter *s, uint32_t shar
         double share;
         uint64_t count;
         mc__vent_key(e, v, &share, &count);
-        if (v->share != share || v->count != count || v->floor != 0)
+        if (v->share != share || v->count != count)
             return false;
     }
     for (uint32_t l = 0; l < w->level; l++) {
@@ -666,11 +678,11 @@ void mc__role_floor(mc_engine_t *e, struct mc__role *r, uint32_t shard)
     int64_t q[MC_ENGINE_MAX_DIMS];
     mc__qty(e, q, &r->guarantee);
     for (struct mc__role *x = r; x; x = x->parent) {
-        struct mc__vent *v = &x->node.vents[shard];
+        struct mc__cslot *sl = &x->node.slots[shard];
         double floor = mc__share_of(e, q, x->node.weight);
-        if (floor > v->floor) {
-            v->floor = floor;
-            mc__vent_refresh(e, v);
+        if (floor > sl->floor) {
+            sl->floor = floor;
+            mc__vent_refresh(e, &x->node.vents[shard]);
         }
     }
 }
@@ -808,20 +820,24 @@ double mc__fold(mc_engine_t *e)
             mc__client_mark(e, c); /* its key changed (R1) */
         }
         sh->ntouched = 0;
-        /* the floors Q5 set this cycle go at the next refresh (R1) */
+        /* the floors Q5 set this cycle go; the keys they raised, at the
+         * next refresh (R1) */
         for (uint32_t i = 0; i < sh->nfloored; i++)
-            for (struct mc__role *x = e->roles[sh->floored[i]]; x; x = x->parent)
+            for (struct mc__role *x = e->roles[sh->floored[i]]; x; x = x->parent) {
+                x->node.slots[k].floor = 0;
                 mc__client_mark(e, &x->node);
+            }
         sh->nfloored = 0;
     }
     return err;
 }
 
-/* Whether every slot of @c is zero, as C1 has it between cycles. */
+/* Whether every slot of @c is zero (no floor either), as C1 has it
+ * between cycles. */
 bool mc__client_folded(const mc_engine_t *e, const struct mc__client *c)
 {
     for (uint32_t k = 0; c->slots && k < e->nshards; k++) {
-        if (c->slots[k].count)
+        if (c->slots[k].count || c->slots[k].floor != 0)
             return false;
         for (uint32_t d = 0; d < MC_ENGINE_MAX_DIMS; d++)
             if (c->slots[k].alloc[d])

@@ -45,9 +45,13 @@ struct mc__vent;
  * control thread once every shard is done (mc__fold), so zero between cycles.
  * Plain integers: the cycle's start (cycle_seq) and end (each shard's done)
  * order every access. count first: with few dimensions a commit writes one
- * line. */
+ * line. floor: a lower bound of the client's share that shard k learnt this
+ * cycle (shard.c Q5, role nodes only), set by shard k during the cycle and
+ * zeroed with the rest of the slot when the cycle is folded; here because
+ * shard k's key (drf.c V2) reads the slot's first line anyway. */
 struct mc__cslot {
     uint64_t count;
+    double floor;
     int64_t alloc[MC_ENGINE_MAX_DIMS];
 } __attribute__((aligned(64)));
 
@@ -64,7 +68,6 @@ struct mc__client {
     struct mc__cslot *slots;
     double weight;
     const char *name;
-    uint64_t name_key;         /* the name's first 8 bytes, big-endian: most ties end here */
     struct mc__sorter *sorter; /* the sorter it is in (NULL: none) */
     uint8_t kind;
     bool ordered; /* a role's node or self: another entry of its sorter can receive offers,
@@ -87,15 +90,17 @@ struct mc__client {
  * its own, so shards writing their entries of one client (stamps, links) do
  * not share a line. */
 struct __attribute__((aligned(64))) mc__vent {
+    /* the first line: all that a comparison of two keys reads, unless the
+     * names' first 8 bytes are equal */
     struct mc__client *c;
     double share;
     uint64_t count;
+    uint64_t name_key; /* the client's name's first 8 bytes, big-endian (a constant) */
     struct mc__view *view;
     uint64_t stamp;        /* the agent visit that already offered to this client */
     uint32_t idx;          /* index in view->all */
     uint32_t level;        /* lists this node is linked on, 1..MC__SKIP_LEVELS */
     struct mc__vent *prev; /* on list 0 (NULL for the first) */
-    double floor;          /* S > 1: a lower bound of the share, this cycle (shard.c Q5) */
     struct mc__vent *next[MC__SKIP_LEVELS];
 };
 
