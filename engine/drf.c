@@ -243,27 +243,20 @@ static void mc__skip_link(struct mc__view *w, struct mc__vent *v)
 
 static void mc__skip_unlink(struct mc__view *w, struct mc__vent *v)
 {
+    /* the first node is first on each of its lists: no search, and its
+     * predecessor is the head on each (read as NULL below, not stored in
+     * up[]: the compiler makes a loop of NULL stores a memset call, whose
+     * masked vector store the reads of up[] then wait on; mc__qty) */
     struct mc__vent *up[MC__SKIP_LEVELS];
-    /* the first node is first on each of its lists: no search. Unlinked
-     * here, not through an up[] of NULLs: the compiler makes that loop a
-     * memset call, whose masked vector store the reads of up[] then wait on
-     * (mc__qty) */
-    if (!v->prev) {
-        for (uint32_t l = 0; l < v->level; l++) {
-            w->lv[l].head = v->next[l];
-            if (!v->next[l])
-                w->lv[l].tail = NULL;
-        }
-        if (v->next[0])
-            v->next[0]->prev = NULL;
-        return;
-    }
-    mc__skip_find(w, v, up); /* keys are unique: v follows up[l] on each of its lists */
+    bool first = !v->prev;
+    if (!first)
+        mc__skip_find(w, v, up); /* keys are unique: v follows up[l] on each of its lists */
     for (uint32_t l = 0; l < v->level; l++) {
-        struct mc__vent **slot = up[l] ? &up[l]->next[l] : &w->lv[l].head;
+        struct mc__vent *u = first ? NULL : up[l];
+        struct mc__vent **slot = u ? &u->next[l] : &w->lv[l].head;
         *slot = v->next[l];
         if (!v->next[l])
-            w->lv[l].tail = up[l];
+            w->lv[l].tail = u;
     }
     if (v->next[0])
         v->next[0]->prev = v->prev;
