@@ -35,16 +35,9 @@ static void mc__res_items_free(struct mc_res_item *items, uint32_t n)
     free(items);
 }
 
-void mc_res_init(mc_res_t *r)
-{
-    r->n = r->cap = 0;
-    r->items = NULL;
-}
-
-void mc_res_fini(mc_res_t *r)
+void mc__res_release(mc_res_t *r)
 {
     mc__res_items_free(r->items, r->n);
-    mc_res_init(r);
 }
 
 void mc_res_clear(mc_res_t *r)

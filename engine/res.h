@@ -62,8 +62,22 @@ typedef struct mc_res {
         0, 0, NULL                                                                                 \
     }
 
-void mc_res_init(mc_res_t *r);
-void mc_res_fini(mc_res_t *r); /* frees the arrays; @r is empty and reusable */
+void mc__res_release(mc_res_t *r); /* frees @r's arrays (mc_res_fini) */
+
+static inline void mc_res_init(mc_res_t *r)
+{
+    r->n = r->cap = 0;
+    r->items = NULL;
+}
+
+/* Frees the arrays; @r is empty and reusable. Inline: most vectors an
+ * allocation cycle is done with own nothing. */
+static inline void mc_res_fini(mc_res_t *r)
+{
+    if (r->items)
+        mc__res_release(r);
+    mc_res_init(r);
+}
 void mc_res_clear(mc_res_t *r);
 
 /* dst := src. Returns 0 or MC_ENOMEM (dst unchanged). */

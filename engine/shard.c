@@ -823,9 +823,11 @@ static void mc__apply(struct mc__shard *sh, struct mc__agent *a, struct mc__fwro
     for (uint32_t d = 0; d < sh->e->ndims; d++)
         sh->free[d] -= q[d]; /* @a is a candidate, so active: its shard counts its free */
     if (p->whole) {
-        mc_res_fini(&h->offered);
-        h->offered = a->free; /* the vector moves; the agent keeps nothing free */
-        mc_res_init(&a->free);
+        /* the vector moves; the agent keeps nothing free, and the hold's
+         * empty arrays (p->whole) as room for what comes back to it */
+        mc_res_t room = h->offered;
+        h->offered = a->free;
+        a->free = room;
     } else {
         mc_res_fini(&h->offered);
         h->offered = p->offered;
