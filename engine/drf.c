@@ -89,9 +89,8 @@ static double mc__share_plus(const mc_engine_t *e, const int64_t *alloc, const i
                              const double *scale, double weight)
 {
     double s = 0;
-    for (uint32_t d = 0; d < e->ndims; d++) {
-        if (e->total[d] <= 0)
-            continue;
+    for (uint32_t i = 0; i < e->nlive; i++) {
+        uint32_t d = e->live[i];
         double x = alloc[d] > 0 ? (double)alloc[d] / (double)e->total[d] : 0;
         if (part && part[d] > 0)
             x += (double)part[d] * scale[d];
@@ -730,9 +729,8 @@ static void mc__client_commit(const mc_engine_t *e, struct mc__shard *sh, struct
         alloc = sl->alloc;
         count = &sl->count;
     }
-    for (uint32_t d = 0; d < e->ndims; d++)
-        if (q[d])
-            alloc[d] += q[d];
+    for (uint32_t i = 0; i < e->nlive; i++) /* q is zero beyond the live dims */
+        alloc[e->live[i]] += q[e->live[i]];
     (*count)++;
 }
 

@@ -152,6 +152,15 @@ static void mc__qty_add(const mc_engine_t *e, int64_t *q, const mc_res_t *r, int
     }
 }
 
+/* Lists the dims whose cluster total is > 0 (e->live), after the total changed. */
+static void mc__live_set(mc_engine_t *e)
+{
+    e->nlive = 0;
+    for (uint32_t d = 0; d < e->ndims; d++)
+        if (e->total[d] > 0)
+            e->live[e->nlive++] = (uint8_t)d;
+}
+
 /* @r joins (sign = +1) or leaves (-1) the free resources of @a as its shard
  * counts them: only an active agent's count (mc__scales_set). */
 static void mc__free_count(mc_engine_t *e, const struct mc__agent *a, const mc_res_t *r, int sign)
@@ -642,6 +651,7 @@ int mc_engine_agent_add_used(mc_engine_t *e, const char *id, const mc_res_t *tot
     sh->agents[sh->nagents++] = (struct mc__sagent){a, true};
     e->agents[slot] = a;
     mc__qty_add(e, e->total, total, 1);
+    mc__live_set(e);
     mc__free_count(e, a, &a->free, 1);
     e->views_stale = true; /* the cluster total changed every share (drf.c V2) */
     for (uint32_t k = 0; k < a->nholds; k++) {
@@ -702,6 +712,7 @@ int mc_engine_agent_remove(mc_engine_t *e, const char *id)
         f->tasks -= h->tasks;
     }
     mc__qty_add(e, e->total, &a->total, -1);
+    mc__live_set(e);
     struct mc__shard *sh = &e->shards[a->shard];
     mc__free_count(e, a, &a->free, -1);
     sh->agents[a->spos] = sh->agents[--sh->nagents];
@@ -1275,6 +1286,12 @@ int mc_engine_check(const mc_engine_t *e, char *why, size_t size)
     }
     if (memcmp(total, e->total, sizeof(total)))
         MC__FAIL("cluster total differs from the sum of the agents");
+    uint32_t nlive = 0; /* e->live lists exactly the dims with a total, ascending */
+    for (uint32_t d = 0; d < e->ndims; d++)
+        if (total[d] > 0 && (nlive >= e->nlive || e->live[nlive++] != d))
+            MC__FAIL("dim %u has a total but is not listed live", d);
+    if (nlive != e->nlive)
+        MC__FAIL("%u dims listed live, %u have a total", e->nlive, nlive);
     for (uint32_t k = 0; k < e->nshards; k++) {
         int64_t free[MC_ENGINE_MAX_DIMS] = {0};
         for (uint32_t i = 0; i < e->shards[k].nagents; i++) {

@@ -397,7 +397,11 @@ struct mc_engine {
     uint32_t ndims;
     uint8_t *dim_of;                   /* symbol -> dim, 0xff = none */
     int64_t total[MC_ENGINE_MAX_DIMS]; /* cluster total, every agent */
-    uint32_t nquota;                   /* roles with a guarantee or a limit */
+    /* the dims whose total is > 0, ascending (mc__live_set): the only ones a
+     * share counts and an offer can hold */
+    uint8_t live[MC_ENGINE_MAX_DIMS];
+    uint32_t nlive;
+    uint32_t nquota; /* roles with a guarantee or a limit */
 
     bool views_stale;                    /* the cluster total or a weight changed (drf.c V2) */
     struct mc__sorter **dirty;           /* sorters the next cycle refreshes (drf.c R1) */
