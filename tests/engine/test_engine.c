@@ -537,6 +537,27 @@ static void test_agent_remove_rescinds_and_deactivate(void **state)
     h_fini(&h);
 }
 
+/* Shares count only the dims some agent has (e->live): the list follows
+ * agents that bring a resource name and the last one that takes it away. */
+static void test_dims_follow_the_agents(void **state)
+{
+    struct harness h;
+    h_init(&h, 0);
+    h_agent(&h, "g1", "cpus:1;mem:1024;gpus:1");
+    h_agent(&h, "a2", "cpus:4;mem:4096");
+    h_fw(&h, "A", "r");
+    h_check(&h);
+    assert_int_equal(mc_engine_agent_remove(h.e, "g1"), MC_OK);
+    h_check(&h); /* gpus has no total any more */
+    assert_int_equal(h_allocate(&h), 1);
+    assert_string_equal(h.offers[0], "A a2 r cpus:4;mem:4096");
+    h_agent(&h, "g3", "cpus:1;gpus:2");
+    h_check(&h);
+    assert_int_equal(h_allocate(&h), 1);
+    assert_string_equal(h.offers[0], "A g3 r cpus:1;gpus:2");
+    h_fini(&h);
+}
+
 static void test_validation(void **state)
 {
     struct harness h;
@@ -798,6 +819,7 @@ int main(void)
         cmocka_unit_test(test_tick_coalesces_events_and_honours_interval),
         cmocka_unit_test(test_offer_timeout_rescinds),
         cmocka_unit_test(test_agent_remove_rescinds_and_deactivate),
+        cmocka_unit_test(test_dims_follow_the_agents),
         cmocka_unit_test(test_validation),
         cmocka_unit_test(test_hierarchical_roles),
         cmocka_unit_test(test_multi_role_framework),
