@@ -78,6 +78,7 @@ static inline void mc_res_fini(mc_res_t *r)
         mc__res_release(r);
     mc_res_init(r);
 }
+
 void mc_res_clear(mc_res_t *r);
 
 /* dst := src. Returns 0 or MC_ENOMEM (dst unchanged). */

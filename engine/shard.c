@@ -819,9 +819,11 @@ static void mc__apply(struct mc__shard *sh, struct mc__agent *a, struct mc__fwro
     struct mc__hold *h = p->hold;
     if (!h->offered.n)
         h->offered_at = sh->e->now;
-    a->blocked = false;                                /* B1: the free vector changed */
-    for (uint32_t i = 0; i < sh->e->nlive; i++)        /* q is zero beyond the live dims */
-        sh->free[sh->e->live[i]] -= q[sh->e->live[i]]; /* @a is active: its shard counts its free */
+    a->blocked = false; /* B1: the free vector changed */
+    /* @a is a candidate, so active: its shard counts its free; q is zero
+     * beyond the live dims */
+    for (uint32_t i = 0; i < sh->e->nlive; i++)
+        sh->free[sh->e->live[i]] -= q[sh->e->live[i]];
     if (p->whole) {
         /* the vector moves; the agent keeps nothing free, and the hold's
          * empty arrays (p->whole) as room for what comes back to it */
