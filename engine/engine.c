@@ -152,9 +152,12 @@ static void mc__qty_add(const mc_engine_t *e, int64_t *q, const mc_res_t *r, int
     }
 }
 
-/* Lists the dims whose cluster total is > 0 (e->live), after the total changed. */
-static void mc__live_set(mc_engine_t *e)
+/* Adds (sign = +1) or takes (-1) an agent's total @r to or from the
+ * cluster's, and lists again the dims that have a total (e->live).
+ * Context: control thread, between cycles. */
+static void mc__total_add(mc_engine_t *e, const mc_res_t *r, int sign)
 {
+    mc__qty_add(e, e->total, r, sign);
     e->nlive = 0;
     for (uint32_t d = 0; d < e->ndims; d++)
         if (e->total[d] > 0)
@@ -650,8 +653,7 @@ int mc_engine_agent_add_used(mc_engine_t *e, const char *id, const mc_res_t *tot
     a->spos = sh->nagents;
     sh->agents[sh->nagents++] = (struct mc__sagent){a, true};
     e->agents[slot] = a;
-    mc__qty_add(e, e->total, total, 1);
-    mc__live_set(e);
+    mc__total_add(e, total, 1);
     mc__free_count(e, a, &a->free, 1);
     e->views_stale = true; /* the cluster total changed every share (drf.c V2) */
     for (uint32_t k = 0; k < a->nholds; k++) {
@@ -711,8 +713,7 @@ int mc_engine_agent_remove(mc_engine_t *e, const char *id)
         mc__charge(e, &f->roles[h->fr], &h->used, -1);
         f->tasks -= h->tasks;
     }
-    mc__qty_add(e, e->total, &a->total, -1);
-    mc__live_set(e);
+    mc__total_add(e, &a->total, -1);
     struct mc__shard *sh = &e->shards[a->shard];
     mc__free_count(e, a, &a->free, -1);
     sh->agents[a->spos] = sh->agents[--sh->nagents];

@@ -397,8 +397,11 @@ struct mc_engine {
     uint32_t ndims;
     uint8_t *dim_of;                   /* symbol -> dim, 0xff = none */
     int64_t total[MC_ENGINE_MAX_DIMS]; /* cluster total, every agent */
-    /* the dims whose total is > 0, ascending (mc__live_set): the only ones a
-     * share counts and an offer can hold */
+    /* the dims whose total is > 0, ascending (engine.c mc__total_add): the
+     * only ones a share counts and an offer can hold. Like total[], written
+     * by the control thread between cycles and read by every shard during
+     * one: the cycle's start (release store of cycle_seq, shard.c S2)
+     * orders the two */
     uint8_t live[MC_ENGINE_MAX_DIMS];
     uint32_t nlive;
     uint32_t nquota; /* roles with a guarantee or a limit */
