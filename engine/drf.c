@@ -85,8 +85,9 @@
 /* The share of @alloc, plus @part (NULL: none) counted @scale per unit
  * (V2): max over names of alloc / total + part * scale, / @weight. With no
  * part, the exact share; a part of zero adds exactly nothing. */
-static double mc__share_plus(const mc_engine_t *e, const int64_t *alloc, const int64_t *part,
-                             const double *scale, double weight)
+static inline __attribute__((always_inline)) double
+mc__share_plus(const mc_engine_t *e, const int64_t *alloc, const int64_t *part, const double *scale,
+               double weight)
 {
     double s = 0;
     for (uint32_t i = 0; i < e->nlive; i++) {
@@ -143,8 +144,8 @@ static void mc__client_key(const mc_engine_t *e, const struct mc__client *c, dou
 
 /* @v's shard's key of its client (V2). Context: that shard, or the control
  * thread between cycles. */
-static void mc__vent_key(const mc_engine_t *e, const struct mc__vent *v, double *share,
-                         uint64_t *count)
+static inline __attribute__((always_inline)) void
+mc__vent_key(const mc_engine_t *e, const struct mc__vent *v, double *share, uint64_t *count)
 {
     const struct mc__client *c = v->c;
     if (!c->slots) {
@@ -182,8 +183,16 @@ static int mc__vent_cmp(const struct mc__vent *a, const struct mc__vent *b)
 
 /* ---- skip lists ------------------------------------------------------------------- */
 
+#define MC__SMALL_VIEW 8 /* members whose entries all go on list 0 alone */
+
+/* A new member's level. In a view of up to MC__SMALL_VIEW members it is 1,
+ * so that a small view (the top level's few roles, a role's children) is a
+ * sorted doubly linked list while it stays small, which mc__list_move()
+ * rekeys without a search (w->level == 1). */
 static uint32_t mc__skip_level(struct mc__view *w)
 {
+    if (w->n <= MC__SMALL_VIEW)
+        return 1;
     uint64_t x = w->rng += 0x9e3779b97f4a7c15ull; /* splitmix64 */
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
@@ -261,6 +270,28 @@ static void mc__skip_unlink(struct mc__view *w, struct mc__vent *v)
         v->next[0]->prev = v->prev;
 }
 
+/* Moves @v, whose key changed, to its place in @w, a view whose entries
+ * are all on list 0 alone: a walk from where it was, forward when its key
+ * grew (always, during a cycle: V1), backward otherwise; a few steps in a
+ * view that small. */
+static void mc__list_move(struct mc__view *w, struct mc__vent *v)
+{
+    struct mc__vent *p = v->prev, *n = v->next[0];
+    *(p ? &p->next[0] : &w->lv[0].head) = n;
+    *(n ? &n->prev : &w->lv[0].tail) = p;
+    if (n && mc__vent_cmp(n, v) < 0) {
+        for (p = n; (n = p->next[0]) && mc__vent_cmp(n, v) < 0;)
+            p = n;
+    } else {
+        for (; p && mc__vent_cmp(v, p) < 0; p = p->prev)
+            n = p;
+    }
+    v->prev = p;
+    v->next[0] = n;
+    *(p ? &p->next[0] : &w->lv[0].head) = v;
+    *(n ? &n->prev : &w->lv[0].tail) = v;
+}
+
 /* Rekeys @v from its client (V2). An entry whose new key still sorts
  * between its neighbours stays where it is on every list. */
 static void mc__vent_refresh(mc_engine_t *e, struct mc__vent *v)
@@ -275,6 +306,12 @@ static void mc__vent_refresh(mc_engine_t *e, struct mc__vent *v)
         (!n || mc__key_cmp(share, count, v, n->share, n->count, n) < 0)) {
         v->share = share;
         v->count = count;
+        return;
+    }
+    if (v->view->level == 1) {
+        v->share = share;
+        v->count = count;
+        mc__list_move(v->view, v);
         return;
     }
     mc__skip_unlink(v->view, v);
