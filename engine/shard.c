@@ -312,14 +312,12 @@ static bool mc__min_ok_q(const mc_engine_t *e, const struct mc__fw *f, const int
     return false;
 }
 
-/* mc__min_ok_q() of @fr's framework on the quantities of @r, every role
- * counted. */
-static bool mc__min_ok(const mc_engine_t *e, const struct mc__fwrole *fr, const mc_res_t *r)
+/* mc__min_ok_q() of @fr's framework on quantities @q (mc__qty: every role
+ * counted); the default minimum without a read of the framework. */
+static bool mc__min_ok(const mc_engine_t *e, const struct mc__fwrole *fr, const int64_t *q)
 {
-    if (!fr->own_min) /* the common case, on the hot path: two lookups, no array */
-        return mc_res_quantity(r, MC_SYM_CPUS) >= 10 || mc_res_quantity(r, MC_SYM_MEM) >= 32000;
-    int64_t q[MC_ENGINE_MAX_DIMS];
-    mc__qty(e, q, r);
+    if (!fr->own_min) /* the common case, on the hot path */
+        return q[e->dim_of[MC_SYM_CPUS]] >= 10 || q[e->dim_of[MC_SYM_MEM]] >= 32000;
     return mc__min_ok_q(e, fr->fw, q);
 }
 
@@ -886,7 +884,10 @@ static int mc__visit(struct mc__shard *sh, struct mc__agent *a, bool stage1)
     uint32_t id = sh->id;
     uint64_t visit = ++sh->visit, offers = sh->st.offers;
     mc_res_t buf = MC_RES_INIT, toff = MC_RES_INIT;
-    int64_t q[MC_ENGINE_MAX_DIMS];
+    /* the quantities of what the role may use (avail), and of the copy
+     * quota shrinks (toff): each computed once per vector, for every
+     * candidate's minimum and for the commit */
+    int64_t q[MC_ENGINE_MAX_DIMS], tq[MC_ENGINE_MAX_DIMS];
     int rc = MC_OK;
     sh->visit_until = UINT64_MAX;
     struct mc__role_iter it;
@@ -909,6 +910,7 @@ static int mc__visit(struct mc__shard *sh, struct mc__agent *a, bool stage1)
             rc = MC_ENOMEM;
             goto out;
         }
+        mc__qty(e, q, avail);
         sh->offer_epoch++;
         struct mc__view *w = &r->fws.views[id];
         for (struct mc__vent *v = mc__view_first(w), *next; v && avail->n; v = next) {
@@ -923,10 +925,11 @@ static int mc__visit(struct mc__shard *sh, struct mc__agent *a, bool stage1)
              * candidate on the common path) */
             /* quota only shrinks an offer: a framework whose minimum all of
              * @avail cannot meet is out before anything is copied or read */
-            if (!mc__min_ok(e, fr, avail))
+            if (!mc__min_ok(e, fr, q))
                 continue;
             struct mc__grant g;
             mc_res_t *off = avail;
+            const int64_t *qoff = q; /* off's quantities */
             if (e->nquota) {
                 /* estimate first (plain reads), reserve only for a candidate
                  * that would take it, and check again what was granted */
@@ -934,9 +937,11 @@ static int mc__visit(struct mc__shard *sh, struct mc__agent *a, bool stage1)
                     goto out;
                 mc__estimate(e, r, &toff, stage1);
                 off = &toff;
+                mc__qty(e, tq, off);
+                qoff = tq;
                 sh->offer_epoch++; /* its size depends on the budgets now */
             }
-            bool ok = off->n && (off == avail || mc__min_ok(e, fr, off));
+            bool ok = off->n && (off == avail || mc__min_ok(e, fr, qoff));
             if (ok && mc__filtered(sh, a, fr, off, e->now)) {
                 sh->st.filtered++;
                 ok = false;
@@ -947,9 +952,9 @@ static int mc__visit(struct mc__shard *sh, struct mc__agent *a, bool stage1)
                 if ((rc = mc_res_copy(&toff, avail)))
                     goto out;
                 mc__reserve(e, r, &toff, stage1, &g);
+                mc__qty(e, tq, &toff);
                 sh->offer_epoch++;
-                if (!toff.n || !mc__min_ok(e, fr, &toff) ||
-                    mc__filtered(sh, a, fr, &toff, e->now)) {
+                if (!toff.n || !mc__min_ok(e, fr, tq) || mc__filtered(sh, a, fr, &toff, e->now)) {
                     mc__give_back(e, r, &g); /* another shard took the budget meanwhile */
                     continue;
                 }
@@ -959,10 +964,9 @@ static int mc__visit(struct mc__shard *sh, struct mc__agent *a, bool stage1)
                 mc__give_back(e, r, &g);
                 goto out;
             }
-            mc__qty(e, q, off);
-            mc__commit(e, sh, v, q);
+            mc__commit(e, sh, v, qoff);
             sh->st.offers += !p.merge; /* offers made: a merge adds to one (Q6) */
-            mc__apply(sh, a, fr, off, q, stage1, &p);
+            mc__apply(sh, a, fr, off, qoff, stage1, &p);
             if (stage1)
                 mc__note_met(e, r);
             v->stamp = visit;
@@ -970,6 +974,8 @@ static int mc__visit(struct mc__shard *sh, struct mc__agent *a, bool stage1)
                 rc = MC_ENOMEM;
                 goto out;
             }
+            if (avail->n)
+                mc__qty(e, q, avail);
             sh->offer_epoch++;
         }
     }
