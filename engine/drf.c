@@ -160,12 +160,24 @@ mc__vent_key(const mc_engine_t *e, const struct mc__vent *v, double *share, uint
     *count = c->count + sl->count;
 }
 
+/* A share's IEEE 754 bits as an unsigned integer. Shares are never
+ * negative, -0 or NaN (mc__share_plus starts from +0 and only adds and
+ * divides by a weight > 0), and such doubles order like their bits: one
+ * integer compare instead of a double compare and its unordered case. */
+static inline uint64_t mc__share_bits(double s)
+{
+    uint64_t b;
+    memcpy(&b, &s, sizeof(b));
+    return b;
+}
+
 /* Compares key (@sa, @ca) of @a's client with (@sb, @cb) of @b's. */
 static int mc__key_cmp(double sa, uint64_t ca, const struct mc__vent *a, double sb, uint64_t cb,
                        const struct mc__vent *b)
 {
-    if (sa != sb)
-        return sa < sb ? -1 : 1;
+    uint64_t xa = mc__share_bits(sa), xb = mc__share_bits(sb);
+    if (xa != xb)
+        return xa < xb ? -1 : 1;
     if (ca != cb)
         return ca < cb ? -1 : 1;
     if (a->name_key != b->name_key) /* ties of share and count are common: no client line */
