@@ -617,6 +617,8 @@ bool mc__view_ok(const mc_engine_t *e, const struct mc__sorter *s, uint32_t shar
     for (const struct mc__vent *v = w->level ? w->lv[0].head : NULL; v; prev = v, v = v->next[0]) {
         if (v->prev != prev || ++n > w->n) /* the order: the loop over every list below */
             return false;
+        if (!(v->share >= 0) || signbit(v->share)) /* what mc__share_bits() relies on */
+            return false;
         if (!exact)
             continue;
         double share;
