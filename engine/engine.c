@@ -532,7 +532,8 @@ struct mc__hold *mc__hold_find(struct mc__agent *a, uint32_t fw, uint32_t fr)
 
 struct mc__hold *mc__hold_add(struct mc__agent *a, uint32_t fw, uint32_t fr)
 {
-    if (mc__grow(&a->holds, &a->capholds, a->nholds + 1, sizeof(*a->holds)))
+    if (a->nholds == a->capholds &&
+        mc__grow(&a->holds, &a->capholds, a->nholds + 1, sizeof(*a->holds)))
         return NULL;
     struct mc__hold *h = &a->holds[a->nholds++];
     memset(h, 0, sizeof(*h));

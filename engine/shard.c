@@ -217,13 +217,10 @@ static bool mc__refused_contains(struct mc__shard *sh, const struct mc__shres *r
     return c;
 }
 
-/* True when a live refuse filter of (@f, @fr) on @a contains @offer; drops
- * that pair's filters that expired or were voided by a revive. */
-static bool mc__filtered(struct mc__shard *sh, struct mc__agent *a, const struct mc__fwrole *fr,
-                         const mc_res_t *offer, uint64_t now)
+/* mc__filtered() for an agent with filters. */
+static bool mc__filter_hit(struct mc__shard *sh, struct mc__agent *a, const struct mc__fwrole *fr,
+                           const mc_res_t *offer, uint64_t now)
 {
-    if (!a->nfilters) /* the common case: no need to read the framework */
-        return false;
     const struct mc__fw *f = fr->fw;
     uint64_t key = mc__filter_key(fr->fw_idx, fr->idx);
     bool hit = false;
@@ -242,6 +239,16 @@ static bool mc__filtered(struct mc__shard *sh, struct mc__agent *a, const struct
         i++;
     }
     return hit;
+}
+
+/* True when a live refuse filter of (@f, @fr) on @a contains @offer; drops
+ * that pair's filters that expired or were voided by a revive. Inline: an
+ * agent without filters (the common case) costs one test, no call and no
+ * read of the framework. */
+static inline bool mc__filtered(struct mc__shard *sh, struct mc__agent *a,
+                                const struct mc__fwrole *fr, const mc_res_t *offer, uint64_t now)
+{
+    return a->nfilters && mc__filter_hit(sh, a, fr, offer, now);
 }
 
 /* F1: drops every expired or voided filter of @a in one pass and recomputes
