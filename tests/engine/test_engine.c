@@ -690,6 +690,78 @@ static void test_agent_added_with_running_tasks(void **state)
     h_fini(&h);
 }
 
+struct share_seen {
+    const char *id;
+    double share;
+    mc_milli_t cpus, mem;
+};
+
+static void share_of_fw(void *arg, const struct mc_fw_info *fw)
+{
+    struct share_seen *s = arg;
+    if (strcmp(fw->id, s->id) == 0) {
+        s->share = fw->share;
+        s->cpus = mc_res_quantity(fw->alloc, MC_SYM_CPUS);
+        s->mem = mc_res_quantity(fw->alloc, MC_SYM_MEM);
+    }
+}
+
+/* A dominant share is max over names of allocated / total, divided by the
+ * role's weight, as doubles (drf.c: equal rationals give equal doubles, so
+ * ties go to counts and names), bit for bit, also for ratios a rounding
+ * could tell apart, for weights other than 1 and for quantities a double
+ * cannot hold exactly (2^53 thousandths and up). Two frameworks take one
+ * agent each; their shares are compared with the division per name. */
+static void test_shares_are_the_quotients_of_doubles(void **state)
+{
+    (void)state;
+    static const double weights[] = {1, 0.5, 3, 7.25};
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int trial = 0; trial < 400; trial++) {
+        /* xorshift: quantities in thousandths; every fourth trial has one
+         * from 2^53 up; every third makes mem's ratio a near tie of cpus' */
+        mc_milli_t q[4];
+        for (int k = 0; k < 4; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            q[k] = 1 + (mc_milli_t)(x % (trial % 4 ? 1000000000ull : (1ull << 60)));
+        }
+        if (trial % 3 == 0) { /* c1 / (c1 + c2) against m1 / (m1 + m2), m = 3c +- 1 */
+            q[2] = 3 * q[0] + (trial % 2);
+            q[3] = 3 * q[1] - (trial % 2);
+        }
+        double w = weights[trial % 4];
+        struct harness h;
+        h_init(&h, 0);
+        const char *roles[] = {"r"};
+        assert_int_equal(mc_engine_role_set(h.e, "r", w, NULL, NULL), MC_OK);
+        assert_int_equal(mc_engine_framework_add(h.e, "f", roles, 1, NULL, 0), MC_OK);
+        assert_int_equal(mc_engine_framework_add(h.e, "g", roles, 1, NULL, 0), MC_OK);
+        for (int a = 0; a < 2; a++) {
+            char text[128], id[8];
+            snprintf(text, sizeof(text), "cpus:%lld.%03lld;mem:%lld.%03lld",
+                     (long long)(q[a] / 1000), (long long)(q[a] % 1000),
+                     (long long)(q[2 + a] / 1000), (long long)(q[2 + a] % 1000));
+            snprintf(id, sizeof(id), "a%d", a);
+            mc_res_t r = MC_RES_INIT;
+            assert_int_equal(mc_res_parse(&r, text, strlen(text), NULL), MC_OK);
+            assert_int_equal(mc_engine_agent_add(h.e, id, &r, NULL), MC_OK);
+            mc_res_fini(&r);
+        }
+        h_allocate(&h);
+        assert_int_equal(h.noffers, 2);
+        double ct = (double)(q[0] + q[1]), mt = (double)(q[2] + q[3]);
+        for (int f = 0; f < 2; f++) {
+            struct share_seen s = {f ? "g" : "f", -1, 0, 0};
+            mc_engine_frameworks(h.e, share_of_fw, &s);
+            double want = fmax((double)s.cpus / ct, (double)s.mem / mt) / w;
+            if (memcmp(&want, &s.share, sizeof(want)) != 0)
+                fail_msg("trial %d %s: share %a, the quotients give %a", trial, s.id, s.share,
+                         want);
+        }
+        h_fini(&h);
+    }
+}
+
 /* Random operations with the books checked after each: the single-thread
  * twin of the sharded stress test. The walk answers offers the engine really
  * made and finishes tasks it really launched, plus a share of bogus calls. */
@@ -824,6 +896,7 @@ int main(void)
         cmocka_unit_test(test_hierarchical_roles),
         cmocka_unit_test(test_multi_role_framework),
         cmocka_unit_test(test_agent_added_with_running_tasks),
+        cmocka_unit_test(test_shares_are_the_quotients_of_doubles),
         cmocka_unit_test(test_random_operations_keep_the_books),
     };
     return cmocka_run_group_tests_name("engine/engine", tests, NULL, NULL);
