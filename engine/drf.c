@@ -43,7 +43,8 @@
  *       once (sorter->dirty), and has room for every sorter. With S > 1 the
  *       control thread lists the sorter of every client whose allocation
  *       changed (mc__client_add), of every client a shard allocated to and
- *       of every node a shard gave a floor (mc__fold, after the cycle); with
+ *       of every node a shard gave a floor (mc__fold, after the cycle), if
+ *       it has more than one member (R4); with
  *       any S, the next cycle lists every sorter when the cluster total or a
  *       weight changed (e->views_stale).
  *   R2. When a cycle starts each shard refreshes its view of every listed
@@ -51,8 +52,15 @@
  *       no other; after the cycle the list is emptied (mc__views_done)
  *       before the fold lists the next cycle's sorters.
  *   R3. So between cycles every entry of a sorter that is not listed holds
- *       its client's key (and no floor). mc_engine_check() checks every
- *       view's shape after every command, and R3's keys.
+ *       its client's key (and no floor), but for R4. mc_engine_check()
+ *       checks every view's shape after every command, and R3's keys.
+ *   R4. A sorter with one member is not listed (mc__client_mark): its
+ *       entries order nothing, so their keys may be old (a key is compared
+ *       only with another entry of its view, and a commit computes its own
+ *       anew). When a second member joins, each view's first one is rekeyed
+ *       before the newcomer is linked (mc__sorter_insert). With a role per
+ *       framework (the quota benchmark: 3,000 roles) this spares each shard
+ *       the refresh of two one-member views per role.
  *   C2. A commit goes to the first eligible entry of the shard's view: with one
  *       shard the DRF minimum; with S > 1 the minimum by the shard's estimates.
  *       Shard k's estimate of a client differs from its true share at the
@@ -361,12 +369,12 @@ void mc__sorter_fini(mc_engine_t *e, struct mc__sorter *s)
 }
 
 /* Lists the sorter of @c (if it is in one) for the next cycle's refresh
- * (R1). Context: control thread, between cycles. Never fails: e->dirty has
- * room for every sorter. */
+ * (R1), unless @c is its only member (R4). Context: control thread, between
+ * cycles. Never fails: e->dirty has room for every sorter. */
 static void mc__client_mark(mc_engine_t *e, const struct mc__client *c)
 {
     struct mc__sorter *s = c->sorter;
-    if (!s || s->dirty)
+    if (!s || s->dirty || s->views[0].n < 2)
         return;
     s->dirty = true;
     e->dirty[e->ndirty++] = s;
@@ -427,6 +435,10 @@ int mc__sorter_insert(mc_engine_t *e, struct mc__sorter *s, struct mc__client *c
             while (k--)
                 mc__view_remove(&c->vents[k]);
             return MC_ENOMEM;
+        }
+        if (w->n == 1) { /* R4: the sole member's key may be old; now it orders */
+            struct mc__vent *o = w->all[0];
+            mc__vent_key(e, o, &o->share, &o->count);
         }
         struct mc__vent *v = &c->vents[k];
         mc__vent_key(e, v, &v->share, &v->count);
@@ -611,7 +623,7 @@ void mc__views_done(mc_engine_t *e)
 bool mc__view_ok(const mc_engine_t *e, const struct mc__sorter *s, uint32_t shard)
 {
     const struct mc__view *w = &s->views[shard];
-    bool exact = !e->views_stale && !s->dirty;
+    bool exact = !e->views_stale && !s->dirty && w->n > 1; /* R3, R4 */
     const struct mc__vent *prev = NULL;
     uint32_t n = 0;
     for (const struct mc__vent *v = w->level ? w->lv[0].head : NULL; v; prev = v, v = v->next[0]) {
