@@ -841,36 +841,39 @@ void mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const 
  * each shard's part of the cycle's allocations into the clients and zeroes
  * it. Returns the cycle's fairness error (C2): the largest difference, over
  * the clients each shard allocated to, between the share that shard counted
- * for the client and the client's true share. */
+ * for the client and the client's true share. Each pass reads, for each
+ * shard, only the parts it wrote (its touched list): a client most shards
+ * left alone costs no read of their parts' lines, which other cores wrote. */
 double mc__fold(mc_engine_t *e)
 {
+    /* the share each shard counted (mc__vent_key's, without Q5's floor),
+     * while every client still holds what the cycle found */
+    for (uint32_t k = 0; k < e->nshards; k++) {
+        struct mc__shard *sh = &e->shards[k];
+        for (uint32_t i = 0; i < sh->ntouched; i++) {
+            struct mc__client *c = sh->touched[i];
+            struct mc__cslot *sl = &c->slots[k];
+            sl->est = mc__share_plus(e, c->alloc, sl->alloc, sh->scale, c->weight);
+        }
+    }
+    for (uint32_t k = 0; k < e->nshards; k++) {
+        struct mc__shard *sh = &e->shards[k];
+        for (uint32_t i = 0; i < sh->ntouched; i++) {
+            struct mc__client *c = sh->touched[i];
+            struct mc__cslot *sl = &c->slots[k];
+            for (uint32_t d = 0; d < e->ndims; d++)
+                c->alloc[d] += sl->alloc[d];
+            c->count += sl->count;
+            sl->count = 0;
+            memset(sl->alloc, 0, e->ndims * sizeof(*sl->alloc));
+        }
+    }
     double err = 0;
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__shard *sh = &e->shards[k];
         for (uint32_t i = 0; i < sh->ntouched; i++) {
             struct mc__client *c = sh->touched[i];
-            if (!c->slots[k].count)
-                continue; /* folded from an earlier shard's list */
-            /* the error: each shard's count of the share (mc__vent_key's,
-             * without Q5's floor) against the true share */
-            int64_t now[MC_ENGINE_MAX_DIMS];
-            mc__client_load(e, c, now);
-            for (uint32_t j = 0; j < e->nshards; j++)
-                for (uint32_t d = 0; d < e->ndims; d++)
-                    now[d] += c->slots[j].alloc[d];
-            double truth = mc__share_of(e, now, c->weight);
-            for (uint32_t j = 0; j < e->nshards; j++)
-                if (c->slots[j].count)
-                    err = fmax(err, fabs(mc__share_plus(e, c->alloc, c->slots[j].alloc,
-                                                        e->shards[j].scale, c->weight) -
-                                         truth));
-            memcpy(c->alloc, now, e->ndims * sizeof(*now));
-            for (uint32_t j = 0; j < e->nshards; j++) {
-                struct mc__cslot *sl = &c->slots[j];
-                c->count += sl->count;
-                sl->count = 0;
-                memset(sl->alloc, 0, e->ndims * sizeof(*sl->alloc));
-            }
+            err = fmax(err, fabs(c->slots[k].est - mc__share_of(e, c->alloc, c->weight)));
             mc__client_mark(e, c); /* its key changed (R1) */
         }
         sh->ntouched = 0;

@@ -48,10 +48,13 @@ struct mc__vent;
  * line. floor: a lower bound of the client's share that shard k learnt this
  * cycle (shard.c Q5, role nodes only), set by shard k during the cycle and
  * zeroed with the rest of the slot when the cycle is folded; here because
- * shard k's key (drf.c V2) reads the slot's first line anyway. */
+ * shard k's key (drf.c V2) reads the slot's first line anyway. est: the
+ * share shard k counted, kept by the fold (control thread) between its
+ * passes; nothing reads it outside mc__fold. */
 struct mc__cslot {
     uint64_t count;
     double floor;
+    double est;
     int64_t alloc[MC_ENGINE_MAX_DIMS];
 } __attribute__((aligned(64)));
 
