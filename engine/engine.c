@@ -741,12 +741,14 @@ int mc_engine_agent_activate(mc_engine_t *e, const char *id, bool active)
     return MC_OK;
 }
 
-/* A framework of @r starts (+1) or stops (-1) taking offers there. */
-static void mc__role_active(mc_engine_t *e, struct mc__role *r, int delta)
+/* Framework role @fr starts (+1) or stops (-1) taking offers in its role. */
+static void mc__role_active(mc_engine_t *e, const struct mc__fwrole *fr, int delta)
 {
+    struct mc__role *r = fr->role;
     e->nactive_fwroles += (uint32_t)delta; /* F1 */
     e->ordered_stale = true;
     r->nactive += (uint32_t)delta;
+    r->nactive_default += fr->own_min ? 0 : (uint32_t)delta;
     for (struct mc__role *x = r; x; x = x->parent)
         x->nactive_subtree += (uint32_t)delta;
 }
@@ -816,7 +818,7 @@ int mc_engine_framework_add(mc_engine_t *e, const char *id, const char *const *r
         }
     }
     for (uint32_t i = 0; i < f->nroles; i++)
-        mc__role_active(e, f->roles[i].role, 1);
+        mc__role_active(e, &f->roles[i], 1);
     e->fws[slot] = f;
     e->pending = true;
     e->blocked_gen++; /* a new candidate everywhere (shard.c B1) */
@@ -859,7 +861,7 @@ int mc_engine_framework_remove(mc_engine_t *e, const char *id)
     for (uint32_t i = 0; i < f->nroles; i++) {
         mc__sorter_remove(e, &f->roles[i].c);
         if (!f->roles[i].suppressed)
-            mc__role_active(e, f->roles[i].role, -1);
+            mc__role_active(e, &f->roles[i], -1);
     }
     mc_idmap_del(&e->fw_ids, f->id);
     e->fws[f->idx] = NULL;
@@ -881,7 +883,7 @@ static int mc__fw_roles(mc_engine_t *e, const char *fw, const char *role, bool s
         if (role && strcmp(role, f->roles[i].role->name) != 0)
             continue;
         if (f->roles[i].suppressed != suppress)
-            mc__role_active(e, f->roles[i].role, suppress ? -1 : 1);
+            mc__role_active(e, &f->roles[i], suppress ? -1 : 1);
         f->roles[i].suppressed = suppress;
         found = true;
     }
@@ -1334,6 +1336,15 @@ int mc_engine_check(const mc_engine_t *e, char *why, size_t size)
         }
         if (!mc__alloc_equal(e, self, &role->self) || !mc__alloc_equal(e, node, &role->node))
             MC__FAIL("role %s: allocation differs from its frameworks", role->name);
+        uint32_t active = 0, deflt = 0;
+        for (uint32_t k = 0; k < role->fws.views[0].n; k++) {
+            const struct mc__fwrole *fr = role->fws.views[0].all[k]->c->owner;
+            active += !fr->suppressed;
+            deflt += !fr->suppressed && !fr->own_min;
+        }
+        if (active != role->nactive || deflt != role->nactive_default)
+            MC__FAIL("role %s: its counts of active frameworks differ from its frameworks",
+                     role->name);
         /* every view is a well-formed skip list, and one the next cycle
          * does not refresh holds its clients' keys (drf.c V2, R3) */
         for (uint32_t k = 0; k < e->nshards; k++)

@@ -149,6 +149,7 @@ struct mc__role {
     struct mc__sorter children; /* child nodes + self */
     struct mc__sorter fws;      /* fwrole clients */
     uint32_t nactive;           /* fwroles of this role not suppressed */
+    uint32_t nactive_default;   /* of those, the ones with the default minimum offer */
     uint32_t nactive_subtree;   /* the same over its subtree */
     mc_res_t guarantee, limit;  /* unreserved scalar quantities; empty = none */
     struct mc__role *groot;     /* highest ancestor-or-self with a guarantee */

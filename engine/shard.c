@@ -299,13 +299,19 @@ static bool mc__all_filtered(struct mc__shard *sh, struct mc__agent *a)
 
 /* ---- eligibility ------------------------------------------------------------------------ */
 
-/* True when quantities @q (thousandths by dimension) hold one of @f's
- * minimum offers in full (default: cpus >= 0.01 or mem >= 32). A name no agent
- * has (no dimension) is never met. */
+/* True when quantities @q (thousandths by dimension) hold the default
+ * minimum offer: cpus >= 0.01 or mem >= 32 (always dimensions: engine.c). */
+static inline bool mc__default_min_ok(const mc_engine_t *e, const int64_t *q)
+{
+    return q[e->dim_of[MC_SYM_CPUS]] >= 10 || q[e->dim_of[MC_SYM_MEM]] >= 32000;
+}
+
+/* True when quantities @q hold one of @f's minimum offers in full (the
+ * default without any). A name no agent has (no dimension) is never met. */
 static bool mc__min_ok_q(const mc_engine_t *e, const struct mc__fw *f, const int64_t *q)
 {
     if (!f->nmin)
-        return q[e->dim_of[MC_SYM_CPUS]] >= 10 || q[e->dim_of[MC_SYM_MEM]] >= 32000;
+        return mc__default_min_ok(e, q);
     for (size_t i = 0; i < f->nmin; i++) {
         const mc_res_t *m = &f->min[i];
         bool ok = true;
@@ -324,7 +330,7 @@ static bool mc__min_ok_q(const mc_engine_t *e, const struct mc__fw *f, const int
 static bool mc__min_ok(const mc_engine_t *e, const struct mc__fwrole *fr, const int64_t *q)
 {
     if (!fr->own_min) /* the common case, on the hot path */
-        return q[e->dim_of[MC_SYM_CPUS]] >= 10 || q[e->dim_of[MC_SYM_MEM]] >= 32000;
+        return mc__default_min_ok(e, q);
     return mc__min_ok_q(e, fr->fw, q);
 }
 
@@ -396,11 +402,15 @@ static int mc__roles_possible(struct mc__shard *sh, uint32_t ncand)
     }
     memset(sh->ok_subtree, 0, e->nroles * sizeof(*sh->ok_subtree));
     sh->nok = 0;
+    bool deflt = mc__default_min_ok(e, maxq);
     for (uint32_t i = 0; i < e->nroles; i++) {
         struct mc__role *r = e->roles[i];
-        bool ok = false;
+        /* an active framework with the default minimum answers for the role
+         * from the role's record; only one with a minimum of its own needs
+         * the walk over the role's frameworks (a chain of misses per role) */
+        bool ok = deflt && r->nactive_default;
         const struct mc__view *w = &r->fws.views[sh->id];
-        for (uint32_t k = 0; k < w->n && !ok; k++) {
+        for (uint32_t k = 0; k < w->n && !ok && r->nactive > r->nactive_default; k++) {
             struct mc__fwrole *fr = w->all[k]->c->owner;
             ok = !fr->suppressed && mc__min_ok_q(e, fr->fw, maxq);
         }
