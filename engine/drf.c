@@ -873,7 +873,9 @@ double mc__fold(mc_engine_t *e)
         struct mc__shard *sh = &e->shards[k];
         for (uint32_t i = 0; i < sh->ntouched; i++) {
             struct mc__client *c = sh->touched[i];
-            err = fmax(err, fabs(c->slots[k].est - mc__share_of(e, c->alloc, c->weight)));
+            struct mc__cslot *sl = &c->slots[k];
+            err = fmax(err, fabs(sl->est - mc__share_of(e, c->alloc, c->weight)));
+            sl->est = 0;           /* C1: every part zero between cycles */
             mc__client_mark(e, c); /* its key changed (R1) */
         }
         sh->ntouched = 0;
@@ -894,7 +896,7 @@ double mc__fold(mc_engine_t *e)
 bool mc__client_folded(const mc_engine_t *e, const struct mc__client *c)
 {
     for (uint32_t k = 0; c->slots && k < e->nshards; k++) {
-        if (c->slots[k].count || c->slots[k].floor != 0)
+        if (c->slots[k].count || c->slots[k].floor != 0 || c->slots[k].est != 0)
             return false;
         for (uint32_t d = 0; d < MC_ENGINE_MAX_DIMS; d++)
             if (c->slots[k].alloc[d])

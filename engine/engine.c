@@ -45,7 +45,7 @@ void *mc__zalloc_lines(size_t n, size_t size)
     return p;
 }
 
-int mc__grow(void *pp, uint32_t *cap, uint32_t need, size_t elem)
+int mc__grow_to(void *pp, uint32_t *cap, uint32_t need, size_t elem)
 {
     if (need <= *cap)
         return MC_OK;
@@ -532,8 +532,7 @@ struct mc__hold *mc__hold_find(struct mc__agent *a, uint32_t fw, uint32_t fr)
 
 struct mc__hold *mc__hold_add(struct mc__agent *a, uint32_t fw, uint32_t fr)
 {
-    if (a->nholds == a->capholds &&
-        mc__grow(&a->holds, &a->capholds, a->nholds + 1, sizeof(*a->holds)))
+    if (mc__grow(&a->holds, &a->capholds, a->nholds + 1, sizeof(*a->holds)))
         return NULL;
     struct mc__hold *h = &a->holds[a->nholds++];
     memset(h, 0, sizeof(*h));
@@ -1324,10 +1323,15 @@ int mc_engine_check(const mc_engine_t *e, char *why, size_t size)
         struct mc__role *role = e->roles[r];
         int64_t self[MC_ENGINE_MAX_DIMS] = {0}, node[MC_ENGINE_MAX_DIMS] = {0},
                 x[MC_ENGINE_MAX_DIMS];
+        uint32_t active = 0, deflt = 0;
         for (uint32_t k = 0; k < role->fws.views[0].n; k++) {
-            mc__client_load(e, role->fws.views[0].all[k]->c, x);
+            const struct mc__client *c = role->fws.views[0].all[k]->c;
+            const struct mc__fwrole *fr = c->owner;
+            mc__client_load(e, c, x);
             for (uint32_t d = 0; d < e->ndims; d++)
                 self[d] += x[d];
+            active += !fr->suppressed;
+            deflt += !fr->suppressed && !fr->own_min;
         }
         for (uint32_t k = 0; k < role->children.views[0].n; k++) {
             mc__client_load(e, role->children.views[0].all[k]->c, x);
@@ -1336,12 +1340,6 @@ int mc_engine_check(const mc_engine_t *e, char *why, size_t size)
         }
         if (!mc__alloc_equal(e, self, &role->self) || !mc__alloc_equal(e, node, &role->node))
             MC__FAIL("role %s: allocation differs from its frameworks", role->name);
-        uint32_t active = 0, deflt = 0;
-        for (uint32_t k = 0; k < role->fws.views[0].n; k++) {
-            const struct mc__fwrole *fr = role->fws.views[0].all[k]->c->owner;
-            active += !fr->suppressed;
-            deflt += !fr->suppressed && !fr->own_min;
-        }
         if (active != role->nactive || deflt != role->nactive_default)
             MC__FAIL("role %s: its counts of active frameworks differ from its frameworks",
                      role->name);

@@ -49,8 +49,8 @@ struct mc__vent;
  * cycle (shard.c Q5, role nodes only), set by shard k during the cycle and
  * zeroed with the rest of the slot when the cycle is folded; here because
  * shard k's key (drf.c V2) reads the slot's first line anyway. est: the
- * share shard k counted, kept by the fold (control thread) between its
- * passes; nothing reads it outside mc__fold. */
+ * share shard k counted, written and zeroed by the control thread in the
+ * fold (after every shard's done, S2), which alone reads it. */
 struct mc__cslot {
     uint64_t count;
     double floor;
@@ -443,8 +443,14 @@ struct mc_engine {
 /* ---- engine.c ---------------------------------------------------------------------------- */
 
 /* Grows the array at *@pp (of @elem-byte elements, capacity *@cap) to hold
- * @need, doubling. Returns 0, MC_ENOMEM or MC_ELIMIT; on error it is unchanged. */
-int mc__grow(void *pp, uint32_t *cap, uint32_t need, size_t elem);
+ * @need, doubling. Returns 0, MC_ENOMEM or MC_ELIMIT; on error it is unchanged.
+ * Inline: an array with room (every call on a hot path, nearly always)
+ * costs one compare and no call; mc__grow_to() reallocates. */
+int mc__grow_to(void *pp, uint32_t *cap, uint32_t need, size_t elem);
+static inline int mc__grow(void *pp, uint32_t *cap, uint32_t need, size_t elem)
+{
+    return need <= *cap ? 0 : mc__grow_to(pp, cap, need, elem);
+}
 /* Holds of an agent by (framework slot, index in its roles): find, add (a
  * zeroed hold; NULL without memory; pointers to other holds may move) and
  * delete (after mc_res_fini of its vectors; the last hold takes its place).
