@@ -837,6 +837,20 @@ void mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const 
     }
 }
 
+/* With S > 1, by shard @sh when its visits are done, in parallel with the
+ * other shards and while its parts are in its cache: the share it counted
+ * for each client it allocated to (mc__vent_key's, without Q5's floor), for
+ * the fold's fairness error. Every client still holds what the cycle found
+ * (C1), and the shard's slots are its own. */
+void mc__estimates(const mc_engine_t *e, const struct mc__shard *sh)
+{
+    for (uint32_t i = 0; i < sh->ntouched; i++) {
+        struct mc__client *c = sh->touched[i];
+        struct mc__cslot *sl = &c->slots[sh->id];
+        sl->est = mc__share_plus(e, c->alloc, sl->alloc, sh->scale, c->weight);
+    }
+}
+
 /* With S > 1, on the control thread once every shard is done (C1): adds
  * each shard's part of the cycle's allocations into the clients and zeroes
  * it. Returns the cycle's fairness error (C2): the largest difference, over
@@ -846,16 +860,7 @@ void mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const 
  * left alone costs no read of their parts' lines, which other cores wrote. */
 double mc__fold(mc_engine_t *e)
 {
-    /* the share each shard counted (mc__vent_key's, without Q5's floor),
-     * while every client still holds what the cycle found */
-    for (uint32_t k = 0; k < e->nshards; k++) {
-        struct mc__shard *sh = &e->shards[k];
-        for (uint32_t i = 0; i < sh->ntouched; i++) {
-            struct mc__client *c = sh->touched[i];
-            struct mc__cslot *sl = &c->slots[k];
-            sl->est = mc__share_plus(e, c->alloc, sl->alloc, sh->scale, c->weight);
-        }
-    }
+    /* every shard wrote its parts' estimates when its visits ended (mc__estimates) */
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__shard *sh = &e->shards[k];
         for (uint32_t i = 0; i < sh->ntouched; i++) {

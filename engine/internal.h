@@ -49,8 +49,9 @@ struct mc__vent;
  * cycle (shard.c Q5, role nodes only), set by shard k during the cycle and
  * zeroed with the rest of the slot when the cycle is folded; here because
  * shard k's key (drf.c V2) reads the slot's first line anyway. est: the
- * share shard k counted, written and zeroed by the control thread in the
- * fold (after every shard's done, S2), which alone reads it. */
+ * share shard k counted, written by shard k when its visits are done
+ * (mc__estimates), read and zeroed by the control thread in the fold (after
+ * every shard's done, S2). */
 struct mc__cslot {
     uint64_t count;
     double floor;
@@ -496,6 +497,7 @@ void mc__roles_ordered(mc_engine_t *e);
 void mc__rekey_due(mc_engine_t *e, struct mc__shard *sh);
 void mc__role_floor(mc_engine_t *e, struct mc__role *r, uint32_t shard);
 void mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const int64_t *q);
+void mc__estimates(const mc_engine_t *e, const struct mc__shard *sh);
 double mc__fold(mc_engine_t *e);
 void mc__scales_set(mc_engine_t *e);
 

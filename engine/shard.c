@@ -1094,6 +1094,8 @@ static void mc__shard_run(struct mc__shard *sh)
     }
     if (sh->ndue)
         mc__rekey_due(e, sh); /* one shard: V2 again, whatever happened above */
+    if (e->nshards > 1)
+        mc__estimates(e, sh); /* for the fold (drf.c C1) */
     mc__chunk_flush(sh);
     if (e->cfg.on_offers)
         mc__group(sh);
