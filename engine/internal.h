@@ -329,6 +329,7 @@ struct mc__shard {
     uint32_t caproles, capsubtree, nok;
     struct mc__chunk *chunk; /* batch being filled */
     uint64_t nseq;           /* decisions this cycle */
+    bool owns;               /* some decision this cycle owns its vector's arrays (not borrowed) */
     uint64_t visit;          /* agent visit counter (stamps) */
     uint64_t offer_epoch;    /* bumped whenever the offer being considered changes */
     uint64_t visit_until;    /* earliest expiry of the filters that held back this visit */

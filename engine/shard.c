@@ -856,6 +856,7 @@ static void mc__apply(struct mc__shard *sh, struct mc__agent *a, struct mc__fwro
             mc_res_fini(&p->merge->res);
         p->merge->res = p->record;
         p->merge->borrowed = false;
+        sh->owns = true;
         return;
     }
     struct mc__decision *d = &sh->chunk->d[sh->chunk->n++];
@@ -868,12 +869,14 @@ static void mc__apply(struct mc__shard *sh, struct mc__agent *a, struct mc__fwro
     d->agent_id = a->id; /* publication then need not read the agent again */
     d->role = fr->role;
     d->seq = sh->nseq++;
-    d->borrowed = false;
+    d->borrowed = p->whole && !p->copied;
+    if (d->borrowed) {
+        d->res = h->offered; /* a shallow view: the hold owns the arrays */
+        return;
+    }
+    sh->owns = true; /* publication frees the decisions' vectors only then */
     if (p->copied) {
         d->res = p->record;
-    } else if (p->whole) {
-        d->res = h->offered; /* a shallow view: the hold owns the arrays */
-        d->borrowed = true;
     } else {
         d->res = *res;
         mc_res_init(res);
@@ -1053,6 +1056,7 @@ static void mc__shard_run(struct mc__shard *sh)
     mc_engine_t *e = sh->e;
     memset(&sh->st, 0, sizeof(sh->st));
     sh->nseq = 0;
+    sh->owns = false;
     sh->rc = MC_OK;
     sh->own = NULL;
     sh->own_end = &sh->own;
@@ -1272,7 +1276,7 @@ static void mc__publish(mc_engine_t *e)
         struct mc__shard *sh = &e->shards[k];
         for (struct mc__chunk *c = sh->chunks, *next; c; c = next) {
             next = c->next;
-            for (uint32_t j = 0; j < c->n; j++)
+            for (uint32_t j = 0; sh->owns && j < c->n; j++)
                 if (!c->d[j].borrowed)
                     mc_res_fini(&c->d[j].res);
             free(c);
