@@ -17,11 +17,16 @@
 // invariants asserted) or --mc_tier=full (the grid, run by hand: bench/run).
 #include <benchmark/benchmark.h>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench/wire_bench.h"
@@ -255,6 +260,59 @@ void register_tier(const std::string &tier)
     mc_register_wire_benchmarks(full);
 }
 
+// The time of a load on each CPU the process may run on, over a working
+// set of the size of the churn case's (8 MiB): a thread pinned to the CPU
+// follows one random cycle through it, each load's address the value of the
+// one before, once to bring it into the CPU's caches and once timed. On a
+// machine of its own a CPU serves this from its last-level cache; on a
+// shared one a CPU may not (bench/README.md, "The second vCPU": one vCPU
+// of this project's machine took 21 to 24 ns and the other 34 to 101 over a
+// few minutes). The full tier records each CPU's figure in the JSON context
+// (mem_latency_ns_cpuN) before it runs, and bench/run prints them.
+void probe_memory_latency()
+{
+    const uint32_t n = 1u << 21;
+    std::vector<uint32_t> next(n);
+    for (uint32_t i = 0; i < n; i++)
+        next[i] = i;
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (uint32_t i = n - 1; i > 0; i--) { // Sattolo: one cycle through every slot
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        std::swap(next[i], next[x % i]);
+    }
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof(allowed), &allowed))
+        return;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (!CPU_ISSET(cpu, &allowed))
+            continue;
+        double ns = 0;
+        std::thread t([&] {
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(cpu, &one);
+            if (pthread_setaffinity_np(pthread_self(), sizeof(one), &one))
+                return;
+            uint32_t p = 0;
+            for (uint32_t i = 0; i < n; i++)
+                p = next[p];
+            auto t0 = std::chrono::steady_clock::now();
+            for (uint32_t i = 0; i < n; i++)
+                p = next[p];
+            std::chrono::duration<double, std::nano> d = std::chrono::steady_clock::now() - t0;
+            benchmark::DoNotOptimize(p);
+            ns = d.count() / n;
+        });
+        t.join();
+        char v[32];
+        std::snprintf(v, sizeof(v), "%.1f", ns);
+        if (ns > 0)
+            benchmark::AddCustomContext("mem_latency_ns_cpu" + std::to_string(cpu), v);
+    }
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -273,6 +331,8 @@ int main(int argc, char **argv)
     }
     int n = int(args.size());
     benchmark::Initialize(&n, args.data());
+    if (tier == "full")
+        probe_memory_latency();
     register_tier(tier);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();

@@ -59,7 +59,13 @@ def main():
     ctx = data.get("context", {})
     print(f"Machine: {ctx.get('num_cpus')} CPUs at {ctx.get('mhz_per_cpu')} MHz, "
           f"run {ctx.get('date')}; times are cycle times (start of the cycle "
-          f"to the last offer published).\n")
+          f"to the last offer published).")
+    lat = sorted((int(k[len("mem_latency_ns_cpu"):]), v) for k, v in ctx.items()
+                 if k.startswith("mem_latency_ns_cpu"))
+    if lat:
+        print("Memory latency per CPU before the run (a dependent chase through 8 MiB, warm): "
+              + ", ".join(f"CPU {c} {v} ns" for c, v in lat) + ".")
+    print()
     print("| case | cycle p50 ms | cycle p99 ms | first cycle ms | ns/offer | offers/s | fairness error |")
     print("|---|---|---|---|---|---|---|")
     for name, b in rows:
