@@ -266,7 +266,7 @@ void register_tier(const std::string &tier)
 // one before, once to bring it into the CPU's caches and once timed. On a
 // machine of its own a CPU serves this from its last-level cache; on a
 // shared one a CPU may not (bench/README.md, "The second vCPU": one vCPU
-// of this project's machine took 21 to 24 ns and the other 34 to 101 over a
+// of this project's machine took 21 to 24 ns and the other 34 to 102 over a
 // few minutes). The full tier records each CPU's figure in the JSON context
 // (mem_latency_ns_cpuN) before it runs, and bench/run prints them.
 void probe_memory_latency()
