@@ -47,10 +47,13 @@
  *       it has more than one member (R4); with
  *       any S, the next cycle lists every sorter when the cluster total or a
  *       weight changed (e->views_stale).
- *   R2. When a cycle starts each shard refreshes its view of every listed
- *       sorter (re-reads every key, sorts, relinks: mc__views_refresh), and
- *       no other; after the cycle the list is emptied (mc__views_done)
- *       before the fold lists the next cycle's sorters.
+ *   R2. When a cycle starts the control thread re-reads every key of each
+ *       listed sorter and sorts it once, while the workers wake
+ *       (mc__views_sort: the keys are exact then, so every shard's order is
+ *       the same), and each shard relinks its view of every listed sorter
+ *       in that order (mc__views_refresh), and of no other; after the cycle
+ *       the list is emptied (mc__views_done) before the fold lists the next
+ *       cycle's sorters.
  *   R3. So between cycles every entry of a sorter that is not listed holds
  *       its client's key (and no floor), but for R4. mc_engine_check()
  *       checks every view's shape after every command, and R3's keys.
@@ -345,6 +348,8 @@ static void mc__vent_refresh(mc_engine_t *e, struct mc__vent *v)
 int mc__sorter_init(mc_engine_t *e, struct mc__sorter *s)
 {
     s->dirty = false;
+    s->order = NULL;
+    s->caporder = 0;
     /* room in the refresh list for every sorter, so that listing one never fails (R1) */
     if (mc__grow(&e->dirty, &e->capdirty, e->nsorters + 1, sizeof(*e->dirty)))
         return MC_ENOMEM;
@@ -364,6 +369,8 @@ void mc__sorter_fini(mc_engine_t *e, struct mc__sorter *s)
     for (uint32_t k = 0; k < e->nshards; k++)
         free(s->views[k].all);
     free(s->views);
+    free(s->order);
+    s->order = NULL;
     s->views = NULL;
     e->nsorters--;
 }
@@ -429,6 +436,8 @@ static void mc__view_remove(struct mc__vent *v)
 
 int mc__sorter_insert(mc_engine_t *e, struct mc__sorter *s, struct mc__client *c)
 {
+    if (e->nshards > 1 && mc__grow(&s->order, &s->caporder, s->views[0].n + 1, sizeof(*s->order)))
+        return MC_ENOMEM;
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__view *w = &s->views[k];
         if (mc__grow(&w->all, &w->cap, w->n + 1, sizeof(*w->all))) {
@@ -514,14 +523,18 @@ static int mc__vent_qcmp(const void *a, const void *b)
 #define MC__AHEAD 16 /* entries whose lines a refresh asks for ahead of the one it reads */
 #define MC__STAGE 4  /* views between the steps of mc__views_refresh()'s prefetches */
 
-/* Re-reads every key of @w and rebuilds its lists in one pass over the
- * sorted members (each keeps its level), without floors. Context: a cycle's
- * start or between cycles, when every shard's part of every client is zero
- * (C1), so each key is its client's exact one (V2) and the shard's part is
- * not read. Entries and clients lie anywhere: their lines are asked for
- * MC__AHEAD entries early. */
-static void mc__view_refresh(mc_engine_t *e, struct mc__view *w)
+/* Re-reads every key of @s's view of shard 0 and sorts its members (R2);
+ * with S > 1 copies them, in that order and with their keys, to the
+ * sorter's order for the other shards. Context: the control thread when a
+ * cycle starts, after it woke the workers and before it publishes
+ * sorted_seq, when every shard's part of every client is zero (C1), so each
+ * key is its client's exact one (V2) and the same in every shard's view:
+ * the one order every shard's view then takes (mc__view_relink). Entries
+ * and clients lie anywhere: their lines are asked for MC__AHEAD entries
+ * early. */
+static void mc__sorter_sort(mc_engine_t *e, struct mc__sorter *s)
 {
+    struct mc__view *w = &s->views[0];
     for (uint32_t i = 0; i < w->n; i++) {
         if (i + MC__AHEAD < w->n)
             __builtin_prefetch(w->all[i + MC__AHEAD], 1);
@@ -535,6 +548,26 @@ static void mc__view_refresh(mc_engine_t *e, struct mc__view *w)
     }
     if (w->n > 1)
         qsort(w->all, w->n, sizeof(*w->all), mc__vent_qcmp);
+    for (uint32_t i = 0; e->nshards > 1 && i < w->n; i++) /* room: mc__sorter_insert */
+        s->order[i] = (struct mc__sorted){w->all[i]->c, w->all[i]->share, w->all[i]->count};
+}
+
+/* Shard @shard's view of @s in the order mc__sorter_sort() gave it, with
+ * the same keys, its lists rebuilt in one pass (each entry keeps its
+ * level), without floors. Other shards' views are not read: shard 0's
+ * takes the order it was sorted in, the others the sorter's copy. */
+static void mc__view_relink(struct mc__sorter *s, uint32_t shard)
+{
+    struct mc__view *w = &s->views[shard];
+    for (uint32_t i = 0; shard && i < w->n; i++) {
+        if (i + MC__AHEAD < w->n)
+            __builtin_prefetch(&s->order[i + MC__AHEAD].c->vents);
+        const struct mc__sorted *o = &s->order[i];
+        struct mc__vent *v = &o->c->vents[shard];
+        v->share = o->share;
+        v->count = o->count;
+        w->all[i] = v;
+    }
     struct mc__vent *last[MC__SKIP_LEVELS] = {0};
     for (uint32_t l = 0; l < w->level; l++)
         w->lv[l].head = NULL;
@@ -584,8 +617,25 @@ void mc__views_prepare(mc_engine_t *e)
     e->ndirty = n;
 }
 
-/* R2, by each shard when its cycle starts: refreshes its view of every
- * listed sorter (the slots are zero, C1: the keys are exact). */
+/* R2, on the control thread once the cycle has started: sorts each listed
+ * sorter once, for every shard (mc__sorter_sort), while the workers wake;
+ * no shard reads a listed sorter before the control thread's release of
+ * sorted_seq that follows (shard.c). */
+void mc__views_sort(mc_engine_t *e)
+{
+    struct mc__sorter **d = e->dirty;
+    for (uint32_t i = 0; i < e->ndirty; i++) {
+        if (i + 2 * MC__STAGE < e->ndirty)
+            __builtin_prefetch(&d[i + 2 * MC__STAGE]->views);
+        if (i + MC__STAGE < e->ndirty)
+            __builtin_prefetch(d[i + MC__STAGE]->views[0].all);
+        mc__sorter_sort(e, d[i]);
+    }
+}
+
+/* R2, by each shard when its cycle starts: its view of every listed
+ * sorter takes the order mc__views_sort() gave it (the slots are zero,
+ * C1: the keys are exact, and every shard's alike). */
 void mc__views_refresh(mc_engine_t *e, uint32_t shard)
 {
     /* most listed views are small (a role's one framework, its self): each
@@ -599,10 +649,11 @@ void mc__views_refresh(mc_engine_t *e, uint32_t shard)
         if (i + 3 * MC__STAGE < n)
             __builtin_prefetch(&d[i + 3 * MC__STAGE]->views[shard], 1);
         if (i + 2 * MC__STAGE < n)
-            __builtin_prefetch(d[i + 2 * MC__STAGE]->views[shard].all);
-        if (i + MC__STAGE < n && d[i + MC__STAGE]->views[shard].n)
-            __builtin_prefetch(d[i + MC__STAGE]->views[shard].all[0], 1);
-        mc__view_refresh(e, &d[i]->views[shard]);
+            __builtin_prefetch(d[i + 2 * MC__STAGE]->views[shard].all, 1);
+        if (i + MC__STAGE < n) /* where the order is read from */
+            __builtin_prefetch(shard ? (const void *)d[i + MC__STAGE]->order
+                                     : (const void *)d[i + MC__STAGE]->views[0].all);
+        mc__view_relink(d[i], shard);
     }
 }
 

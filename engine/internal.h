@@ -137,6 +137,14 @@ static inline struct mc__vent *mc__view_first(const struct mc__view *w)
 struct mc__sorter {
     struct mc__view *views; /* [S] */
     bool dirty; /* listed in e->dirty: refreshed when the next cycle starts (drf.c R1) */
+    /* S > 1: the members in key order with their keys, as the control thread
+     * sorted them when the cycle started (drf.c R2); read-only during it */
+    struct mc__sorted {
+        struct mc__client *c;
+        double share;
+        uint64_t count;
+    } * order;
+    uint32_t caporder;
 };
 
 /* ---- registry objects (engine.c) --------------------------------------------------- */
@@ -427,6 +435,10 @@ struct mc_engine {
      * `cycle_seq` (release), read by workers after they see it (acquire) */
     _Atomic uint32_t cycle_seq;
     _Atomic uint32_t stop;
+    /* the cycle whose listed sorters the control thread has sorted (drf.c
+     * R2): stored (release) after it woke the workers, loaded (acquire) by
+     * each shard before it relinks its views */
+    _Atomic uint32_t sorted_seq;
     uint64_t now;
     bool quota_stage; /* some role with a guarantee has frameworks: run stage 1 */
     bool guarantees;  /* some role has a guarantee: headroom applies (shard.c Q2) */
@@ -481,6 +493,7 @@ bool mc__client_folded(const mc_engine_t *e, const struct mc__client *c);
 void mc__qty(const mc_engine_t *e, int64_t *q, const mc_res_t *r);
 void mc__charge(mc_engine_t *e, struct mc__fwrole *fr, const mc_res_t *r, int sign);
 void mc__views_prepare(mc_engine_t *e);
+void mc__views_sort(mc_engine_t *e);
 void mc__views_refresh(mc_engine_t *e, uint32_t shard);
 void mc__views_done(mc_engine_t *e);
 bool mc__view_ok(const mc_engine_t *e, const struct mc__sorter *s, uint32_t shard);

@@ -4,9 +4,13 @@
  * thread and T-1 worker threads that sleep between cycles (T1). A cycle:
  *
  *   control: prepare quota budgets, write the cycle's parameters, publish
- *            e->cycle_seq (release) and wake the workers
+ *            e->cycle_seq (release) and wake the workers; while they wake,
+ *            sort the sorters whose keys changed and publish e->sorted_seq
+ *            (release; drf.c R2)
  *   each thread, the control thread too: take the next shard not yet taken
- *            and run it, until none is left. A shard shuffles its own
+ *            and run it, until none is left. A shard relinks its views of
+ *            those sorters in that order (after its acquire of sorted_seq),
+ *            shuffles its own
  *            agents, visits each (stage 1 for quota guarantees, then stage
  *            2 for everyone), decides offers from its own DRF views (drf.c),
  *            hands full batches of decisions to the control thread (through
@@ -17,6 +21,7 @@
  *            C1, mc__fold), then publish the offers, one batch per framework
  *
  *       control ──cycle_seq──▶ workers                 (acquire / release pair)
+ *       control ──sorted_seq─▶ each shard              (acquire / release pair)
  *       control ◀──ck_ring──── worker: decision batches (ring.h)
  *       control ◀──done──────── each shard             (release / acquire pair)
  *
@@ -45,7 +50,8 @@
  *   S2. Workers touch engine state only between seeing a new cycle_seq and
  *       storing the done of the last shard they took; the control thread
  *       touches it only outside that window (it waits for every done before
- *       it publishes or returns).
+ *       it publishes or returns), but for the sort of the listed sorters,
+ *       which no shard reads before its acquire of sorted_seq.
  *   Q1. Quota limits are exact at every shard count: a shard takes quota from
  *       a role's consumed counter with a compare-and-swap that never moves it
  *       past the limit (mc__reserve()). A shard that loses the race for a
@@ -1051,7 +1057,7 @@ static void mc__group(struct mc__shard *sh)
     start[0] = 0;
 }
 
-static void mc__shard_run(struct mc__shard *sh)
+static void mc__shard_run(struct mc__shard *sh, uint32_t seq)
 {
     mc_engine_t *e = sh->e;
     memset(&sh->st, 0, sizeof(sh->st));
@@ -1060,8 +1066,17 @@ static void mc__shard_run(struct mc__shard *sh)
     sh->rc = MC_OK;
     sh->own = NULL;
     sh->own_end = &sh->own;
-    if (e->ndirty)
-        mc__views_refresh(e, sh->id); /* drf.c R2 */
+    if (e->ndirty) {
+        /* pair: the control thread's release store of sorted_seq, after it
+         * sorted the listed sorters (drf.c R2) */
+        for (unsigned spins = 0; atomic_load_explicit(&e->sorted_seq, memory_order_acquire) != seq;
+             spins++)
+            if (spins < MC__SPINS)
+                mc__cpu_relax();
+            else
+                sched_yield();
+        mc__views_refresh(e, sh->id);
+    }
     uint32_t n = 0;
     for (uint32_t i = 0; i < sh->nagents; i++)
         if (sh->agents[i].active)
@@ -1120,7 +1135,7 @@ static void mc__take_shards(mc_engine_t *e, uint32_t seq, bool local)
             continue; /* t now holds what another thread left */
         struct mc__shard *sh = &e->shards[(uint32_t)t];
         sh->local = local;
-        mc__shard_run(sh);
+        mc__shard_run(sh, seq);
         /* pair: the control thread's acquire load of done (S2) */
         atomic_store_explicit(&sh->done, seq, memory_order_release);
         t = atomic_load_explicit(&e->next_shard, MC__RELAXED);
@@ -1154,6 +1169,7 @@ static void *mc__worker(void *arg)
 int mc__shards_start(mc_engine_t *e)
 {
     atomic_init(&e->next_shard, 0);
+    atomic_init(&e->sorted_seq, 0);
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__shard *sh = &e->shards[k];
         sh->e = e;
@@ -1324,6 +1340,10 @@ int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *stats)
     atomic_store_explicit(&e->cycle_seq, seq, memory_order_release);
     if (e->nthreads > 1)
         mc__futex_wake(&e->cycle_seq);
+    /* drf.c R2: while the workers wake; pair: each shard's acquire load of
+     * sorted_seq before it relinks its views */
+    mc__views_sort(e);
+    atomic_store_explicit(&e->sorted_seq, seq, memory_order_release);
     mc__take_shards(e, seq, true);
     int rc = MC_OK;
     for (uint32_t k = 0; k < e->nshards; k++) {
