@@ -10,12 +10,12 @@
  *   each thread, the control thread too: take the next shard not yet taken
  *            and run it, until none is left. A shard relinks its views of
  *            those sorters in that order (after its acquire of sorted_seq),
- *            shuffles its own
- *            agents, visits each (stage 1 for quota guarantees, then stage
- *            2 for everyone), decides offers from its own DRF views (drf.c),
- *            hands full batches of decisions to the control thread (through
- *            its SPSC ring when a worker runs it), then groups its offers by
- *            framework (P1) and stores shard->done = cycle (release)
+ *            shuffles its own agents, visits each (stage 1 for quota
+ *            guarantees, then stage 2 for everyone), decides offers from its
+ *            own DRF views (drf.c), hands full batches of decisions to the
+ *            control thread (through its SPSC ring when a worker runs it),
+ *            then groups its offers by framework (P1) and stores
+ *            shard->done = cycle (release)
  *   control: drain the rings until every shard is done, add the shards'
  *            parts of the cycle's allocations into the DRF clients (drf.c
  *            C1, mc__fold), then publish the offers, one batch per framework
