@@ -312,7 +312,7 @@ int mc_engine_role_set(mc_engine_t *e, const char *role, double weight, const mc
     }
     if (weight > 0 && weight != r->node.weight) {
         r->node.weight = r->self.weight = weight;
-        e->views_stale = true; /* drf.c V2: every shard re-sorts at the next cycle */
+        e->views_stale = true; /* drf.c V2: every sorter is sorted again at the next cycle */
     }
     mc__quota_roots(e);
     e->blocked_gen++; /* B1 */
