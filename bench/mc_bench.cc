@@ -267,7 +267,7 @@ void register_tier(const std::string &tier)
 // machine of its own a CPU serves this from its last-level cache; on a
 // shared one a CPU may not (bench/README.md, "The second vCPU": one vCPU
 // of this project's machine took 21 to 24 ns and the other 34 to 102 over a
-// few minutes). The full tier records each CPU's figure in the JSON context
+// few minutes). Each tier records each CPU's figure in the JSON context
 // (mem_latency_ns_cpuN) before it runs, and bench/run prints them.
 void probe_memory_latency()
 {
@@ -331,8 +331,7 @@ int main(int argc, char **argv)
     }
     int n = int(args.size());
     benchmark::Initialize(&n, args.data());
-    if (tier == "full")
-        probe_memory_latency();
+    probe_memory_latency();
     register_tier(tier);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
