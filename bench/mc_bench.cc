@@ -260,8 +260,9 @@ void register_tier(const std::string &tier)
     mc_register_wire_benchmarks(full);
 }
 
-// The time of a load on each CPU the process may run on, over a working
-// set of the size of the churn case's (8 MiB): a thread pinned to the CPU
+// The time of a load on each CPU the process may run on, over an 8 MiB
+// working set (more than a core's own caches, less than a server's
+// last-level cache; the churn case touches more): a thread pinned to the CPU
 // follows one random cycle through it, each load's address the value of the
 // one before, once to bring it into the CPU's caches and once timed. On a
 // machine of its own a CPU serves this from its last-level cache; on a

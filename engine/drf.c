@@ -650,9 +650,8 @@ void mc__views_refresh(mc_engine_t *e, uint32_t shard)
             __builtin_prefetch(&d[i + 3 * MC__STAGE]->views[shard], 1);
         if (i + 2 * MC__STAGE < n)
             __builtin_prefetch(d[i + 2 * MC__STAGE]->views[shard].all, 1);
-        if (i + MC__STAGE < n) /* where the order is read from */
-            __builtin_prefetch(shard ? (const void *)d[i + MC__STAGE]->order
-                                     : (const void *)d[i + MC__STAGE]->views[0].all);
+        if (shard && i + MC__STAGE < n) /* the order it takes (shard 0's is its own all) */
+            __builtin_prefetch(d[i + MC__STAGE]->order);
         mc__view_relink(d[i], shard);
     }
 }
