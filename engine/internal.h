@@ -138,7 +138,9 @@ struct mc__sorter {
     struct mc__view *views; /* [S] */
     bool dirty; /* listed in e->dirty: refreshed when the next cycle starts (drf.c R1) */
     /* S > 1: the members in key order with their keys, as the control thread
-     * sorted them when the cycle started (drf.c R2); read-only during it */
+     * sorted them when the cycle started (drf.c R2): written before its
+     * release of sorted_seq, read by shards after their acquire of it, and
+     * by nobody after that until the next cycle */
     struct mc__sorted {
         struct mc__client *c;
         double share;
@@ -337,11 +339,13 @@ struct mc__shard {
     uint32_t caproles, capsubtree, nok;
     struct mc__chunk *chunk; /* batch being filled */
     uint64_t nseq;           /* decisions this cycle */
-    bool owns;               /* some decision this cycle owns its vector's arrays (not borrowed) */
-    uint64_t visit;          /* agent visit counter (stamps) */
-    uint64_t offer_epoch;    /* bumped whenever the offer being considered changes */
-    uint64_t visit_until;    /* earliest expiry of the filters that held back this visit */
-    struct {                 /* refused vectors already compared with that offer */
+    /* some decision this cycle owns its vector's arrays (not borrowed): set by
+     * the shard, read by publication after the shard's done (S2) */
+    bool owns;
+    uint64_t visit;       /* agent visit counter (stamps) */
+    uint64_t offer_epoch; /* bumped whenever the offer being considered changes */
+    uint64_t visit_until; /* earliest expiry of the filters that held back this visit */
+    struct {              /* refused vectors already compared with that offer */
         const struct mc__shres *refused;
         uint64_t epoch;
         bool contains;
