@@ -277,13 +277,15 @@ static void mc__skip_unlink(struct mc__view *w, struct mc__vent *v)
     /* the first node is first on each of its lists: no search, and its
      * predecessor is the head on each (read as NULL below, not stored in
      * up[]: the compiler makes a loop of NULL stores a memset call, whose
-     * masked vector store the reads of up[] then wait on; mc__qty) */
+     * masked vector store the reads of up[] then wait on; mc__qty). On
+     * list 0 the predecessor is v->prev: a node on list 0 alone (3 in 4)
+     * needs no search either. */
     struct mc__vent *up[MC__SKIP_LEVELS];
     bool first = !v->prev;
-    if (!first)
+    if (!first && v->level > 1)
         mc__skip_find(w, v, up); /* keys are unique: v follows up[l] on each of its lists */
     for (uint32_t l = 0; l < v->level; l++) {
-        struct mc__vent *u = first ? NULL : up[l];
+        struct mc__vent *u = first ? NULL : l ? up[l] : v->prev;
         struct mc__vent **slot = u ? &u->next[l] : &w->lv[l].head;
         *slot = v->next[l];
         if (!v->next[l])
