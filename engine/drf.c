@@ -438,7 +438,8 @@ static void mc__view_remove(struct mc__vent *v)
 
 int mc__sorter_insert(mc_engine_t *e, struct mc__sorter *s, struct mc__client *c)
 {
-    if (e->nshards > 1 && mc__grow(&s->order, &s->caporder, s->views[0].n + 1, sizeof(*s->order)))
+    if (mc__grow(&e->sort_tmp, &e->capsort, s->views[0].n + 1, sizeof(*e->sort_tmp)) ||
+        (e->nshards > 1 && mc__grow(&s->order, &s->caporder, s->views[0].n + 1, sizeof(*s->order))))
         return MC_ENOMEM;
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__view *w = &s->views[k];
@@ -515,9 +516,48 @@ void mc__charge(mc_engine_t *e, struct mc__fwrole *fr, const mc_res_t *r, int si
 
 /* ---- during a cycle ------------------------------------------------------------------ */
 
-static int mc__vent_qcmp(const void *a, const void *b)
+static inline bool mc__vent_less(const struct mc__vent *a, const struct mc__vent *b)
 {
-    return mc__vent_cmp(*(struct mc__vent *const *)a, *(struct mc__vent *const *)b);
+    return mc__vent_cmp(a, b) < 0;
+}
+
+#define MC__SORT_RUN 16 /* runs sorted by insertion before the merges */
+
+/* Sorts @a[0..@n) by key, with @tmp room for @n more: runs of MC__SORT_RUN
+ * by insertion, then merged pairwise, back and forth between the two
+ * arrays. O(n log n) compares for any input, each inlined (qsort's call per
+ * compare was most of R2's sort); every key is unique (mc__key_cmp), so
+ * every correct sort gives the same order. */
+static void mc__vents_sort(struct mc__vent **a, struct mc__vent **tmp, uint32_t n)
+{
+    for (uint32_t lo = 0; lo < n; lo += MC__SORT_RUN) {
+        uint32_t hi = n - lo > MC__SORT_RUN ? lo + MC__SORT_RUN : n;
+        for (uint32_t i = lo + 1; i < hi; i++) {
+            struct mc__vent *x = a[i];
+            uint32_t k = i;
+            for (; k > lo && mc__vent_less(x, a[k - 1]); k--)
+                a[k] = a[k - 1];
+            a[k] = x;
+        }
+    }
+    struct mc__vent **src = a, **dst = tmp;
+    for (uint64_t w = MC__SORT_RUN; w < n; w *= 2) {
+        for (uint64_t lo = 0; lo < n; lo += 2 * w) {
+            uint64_t mid = n - lo > w ? lo + w : n, hi = n - lo > 2 * w ? lo + 2 * w : n;
+            uint64_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                dst[k++] = mc__vent_less(src[j], src[i]) ? src[j++] : src[i++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+        }
+        struct mc__vent **t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof(*a));
 }
 
 /* ---- refreshing views (R1, R2) ---------------------------------------------------- */
@@ -548,8 +588,7 @@ static void mc__sorter_sort(mc_engine_t *e, struct mc__sorter *s)
         struct mc__vent *v = w->all[i];
         mc__client_key(e, v->c, &v->share, &v->count);
     }
-    if (w->n > 1)
-        qsort(w->all, w->n, sizeof(*w->all), mc__vent_qcmp);
+    mc__vents_sort(w->all, e->sort_tmp, w->n);            /* room: mc__sorter_insert */
     for (uint32_t i = 0; e->nshards > 1 && i < w->n; i++) /* room: mc__sorter_insert */
         s->order[i] = (struct mc__sorted){w->all[i]->c, w->all[i]->share, w->all[i]->count};
 }

@@ -384,6 +384,7 @@ int mc_engine_create(mc_engine_t **out, const struct mc_engine_config *cfg)
 out_free:
     mc__sorter_fini(e, &e->top);
     free(e->dirty);
+    free(e->sort_tmp);
     free(e->shards);
     free(e->dim_of);
     free(e);
@@ -468,6 +469,7 @@ void mc_engine_destroy(mc_engine_t *e)
     free(e->roles);
     mc__sorter_fini(e, &e->top);
     free(e->dirty);
+    free(e->sort_tmp);
     free(e->dim_of);
     mc_idmap_fini(&e->fw_ids);
     mc_idmap_fini(&e->agent_ids);

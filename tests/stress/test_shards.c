@@ -497,6 +497,48 @@ static void test_refresh_lists_floors(void **state)
     }
 }
 
+/* R2: a cycle's control thread sorts each listed sorter once (drf.c,
+ * mc__vents_sort: runs of 16 by insertion, then merges back and forth
+ * between two arrays) and every shard's view takes that order, which the
+ * books check after each cycle. Roles of 2 to 300 frameworks take one to
+ * five merge passes, so some sorts end in the spare array and some in
+ * place; each framework accepts a task of its own size, so that the keys
+ * spread, and the sorters are listed again every cycle. */
+static void test_refresh_sorts_every_size(void **state)
+{
+    static const int sizes[] = {2, 16, 17, 40, 100, 300};
+    for (unsigned s = 2; s <= 4; s += 2)
+        for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+            struct log l = {.n = 0, .now = 0};
+            mc_engine_t *e = make(s, &l, 5 + i);
+            add_agents(e, 96, "cpus:16;mem:4096");
+            const char *r[] = {"r"};
+            char id[32], text[64];
+            for (int f = 0; f < sizes[i]; f++) {
+                snprintf(id, sizeof(id), "f%d", f);
+                assert_int_equal(mc_engine_framework_add(e, id, r, 1, NULL, 0), MC_OK);
+            }
+            mc_res_t task = MC_RES_INIT;
+            for (int c = 0; c < 4; c++) {
+                assert_int_equal(mc_engine_allocate(e, NULL), MC_OK);
+                books(e);
+                assert_true(l.n > 0);
+                for (int k = 0; k < l.n; k++) {
+                    int f = atoi(l.o[k].fw + 1);
+                    snprintf(text, sizeof(text), "cpus:%d;mem:%d", 1 + (f + c) % 3,
+                             16 * (1 + f % 7));
+                    mc_test_res(&task, text);
+                    if (mc_engine_accept(e, l.o[k].fw, l.o[k].agent, &task) != MC_OK)
+                        assert_int_equal(mc_engine_decline(e, l.o[k].fw, l.o[k].agent, 0), MC_OK);
+                }
+                log_clear(&l);
+                books(e);
+            }
+            mc_res_fini(&task);
+            mc_engine_destroy(e);
+        }
+}
+
 /* Shards are taken by whichever thread comes first (shard.c T1), and each
  * decides by its own agents and views only (drf.c C2): without quota the
  * offers of every cycle, in the order they are published, are the same
@@ -558,6 +600,7 @@ int main(void)
         cmocka_unit_test(test_fairness_against_one_shard),
         cmocka_unit_test(test_quota_exact_at_every_shard_count),
         cmocka_unit_test(test_refresh_lists_floors),
+        cmocka_unit_test(test_refresh_sorts_every_size),
         cmocka_unit_test(test_decisions_do_not_depend_on_threads),
     };
     return cmocka_run_group_tests_name("stress/shards", tests, NULL, NULL);
