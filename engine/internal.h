@@ -427,7 +427,7 @@ struct mc_engine {
     bool views_stale;                    /* the cluster total or a weight changed (drf.c V2) */
     struct mc__sorter **dirty;           /* sorters the next cycle refreshes (drf.c R1) */
     uint32_t ndirty, capdirty, nsorters; /* room for every sorter (mc__sorter_init) */
-    struct mc__vent **sort_tmp;          /* R2's merges: room for the largest sorter */
+    struct mc__vent **sort_tmp;          /* R2's merges (control thread): room for any sorter */
     uint32_t capsort;
     bool ordered_stale;       /* a role's active frameworks changed: recompute ordered */
     uint64_t blocked_gen;     /* bumped when the candidates of any agent may change (B1) */

@@ -500,7 +500,7 @@ static void test_refresh_lists_floors(void **state)
 /* R2: a cycle's control thread sorts each listed sorter once (drf.c,
  * mc__vents_sort: runs of 16 by insertion, then merges back and forth
  * between two arrays) and every shard's view takes that order, which the
- * books check after each cycle. Roles of 2 to 300 frameworks take one to
+ * books check after each cycle. Roles of 2 to 300 frameworks take zero to
  * five merge passes, so some sorts end in the spare array and some in
  * place; each framework accepts a task of its own size, so that the keys
  * spread, and the sorters are listed again every cycle. */
