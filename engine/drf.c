@@ -204,6 +204,11 @@ static int mc__vent_cmp(const struct mc__vent *a, const struct mc__vent *b)
     return mc__key_cmp(a->share, a->count, a, b->share, b->count, b);
 }
 
+static inline bool mc__vent_less(const struct mc__vent *a, const struct mc__vent *b)
+{
+    return mc__vent_cmp(a, b) < 0;
+}
+
 /* ---- skip lists ------------------------------------------------------------------- */
 
 #define MC__SMALL_VIEW 8 /* members whose entries all go on list 0 alone */
@@ -238,13 +243,13 @@ static void mc__skip_find(struct mc__view *w, const struct mc__vent *v, struct m
     struct mc__vent *x = NULL; /* NULL stands for the head */
     for (int l = (int)w->level - 1; l >= 0; l--) {
         struct mc__vent *t = w->lv[l].tail;
-        if (t && t != v && mc__vent_cmp(t, v) < 0) {
+        if (t && t != v && mc__vent_less(t, v)) {
             up[l] = x = t;
             continue;
         }
         for (;;) {
             struct mc__vent *nx = x ? x->next[l] : w->lv[l].head;
-            if (!nx || mc__vent_cmp(nx, v) >= 0)
+            if (!nx || !mc__vent_less(nx, v))
                 break;
             x = nx;
         }
@@ -304,11 +309,11 @@ static void mc__list_move(struct mc__view *w, struct mc__vent *v)
     struct mc__vent *p = v->prev, *n = v->next[0];
     *(p ? &p->next[0] : &w->lv[0].head) = n;
     *(n ? &n->prev : &w->lv[0].tail) = p;
-    if (n && mc__vent_cmp(n, v) < 0) {
-        for (p = n; (n = p->next[0]) && mc__vent_cmp(n, v) < 0;)
+    if (n && mc__vent_less(n, v)) {
+        for (p = n; (n = p->next[0]) && mc__vent_less(n, v);)
             p = n;
     } else {
-        for (; p && mc__vent_cmp(v, p) < 0; p = p->prev)
+        for (; p && mc__vent_less(v, p); p = p->prev)
             n = p;
     }
     v->prev = p;
@@ -516,11 +521,6 @@ void mc__charge(mc_engine_t *e, struct mc__fwrole *fr, const mc_res_t *r, int si
 
 /* ---- during a cycle ------------------------------------------------------------------ */
 
-static inline bool mc__vent_less(const struct mc__vent *a, const struct mc__vent *b)
-{
-    return mc__vent_cmp(a, b) < 0;
-}
-
 #define MC__SORT_RUN 16 /* runs sorted by insertion before the merges */
 
 /* Sorts @a[0..@n) by key, with @tmp room for @n more: runs of MC__SORT_RUN
@@ -588,8 +588,9 @@ static void mc__sorter_sort(mc_engine_t *e, struct mc__sorter *s)
         struct mc__vent *v = w->all[i];
         mc__client_key(e, v->c, &v->share, &v->count);
     }
-    mc__vents_sort(w->all, e->sort_tmp, w->n);            /* room: mc__sorter_insert */
-    for (uint32_t i = 0; e->nshards > 1 && i < w->n; i++) /* room: mc__sorter_insert */
+    /* sort_tmp and order have room for every member: mc__sorter_insert */
+    mc__vents_sort(w->all, e->sort_tmp, w->n);
+    for (uint32_t i = 0; e->nshards > 1 && i < w->n; i++)
         s->order[i] = (struct mc__sorted){w->all[i]->c, w->all[i]->share, w->all[i]->count};
 }
 
@@ -733,7 +734,7 @@ bool mc__view_ok(const mc_engine_t *e, const struct mc__sorter *s, uint32_t shar
     for (uint32_t l = 0; l < w->level; l++) {
         const struct mc__vent *last = NULL;
         for (const struct mc__vent *v = w->lv[l].head; v; last = v, v = v->next[l])
-            if (l >= v->level || (last && mc__vent_cmp(last, v) >= 0))
+            if (l >= v->level || (last && !mc__vent_less(last, v)))
                 return false;
         if (last != w->lv[l].tail)
             return false;
