@@ -26,16 +26,6 @@ static uint64_t mcb_clock(void *arg)
     return ((struct mcb_world *)arg)->now;
 }
 
-/* The number in an id the worlds below make: one letter, then decimal
- * digits. (strtoul's generality cost a visible share of a cycle.) */
-static uint32_t mcb_id_num(const char *id)
-{
-    uint32_t v = 0;
-    for (const char *p = id + 1; *p >= '0' && *p <= '9'; p++)
-        v = v * 10 + (uint32_t)(*p - '0');
-    return v;
-}
-
 static void mcb_on_offers(void *arg, const struct mc_offer *o, size_t n)
 {
     struct mcb_world *w = arg;
@@ -49,9 +39,10 @@ static void mcb_on_offers(void *arg, const struct mc_offer *o, size_t n)
         w->offers = p;
         w->capoffers = cap;
     }
+    /* the numbers in the ids, which the worlds below attach as udata */
     for (size_t i = 0; i < n; i++) {
-        w->offers[w->noffers].fw = mcb_id_num(o[i].framework);
-        w->offers[w->noffers].agent = mcb_id_num(o[i].agent);
+        w->offers[w->noffers].fw = (uint32_t)(uintptr_t)o[i].framework_udata;
+        w->offers[w->noffers].agent = (uint32_t)(uintptr_t)o[i].agent_udata;
         w->noffers++;
     }
 }
@@ -84,12 +75,27 @@ static struct mcb_world *mcb_new(unsigned agents, unsigned frameworks, unsigned 
     return w;
 }
 
-static int mcb_fw(struct mcb_world *w, const char *prefix, unsigned i, const char *role)
+/* Framework "f@i" in @role, which offers of it name by @i (its udata);
+ * @min as mc_engine_framework_add() takes it. */
+static int mcb_fw(struct mcb_world *w, unsigned i, const char *role, const mc_res_t *min)
 {
     char id[32];
-    snprintf(id, sizeof(id), "%s%u", prefix, i);
+    snprintf(id, sizeof(id), "f%u", i);
     const char *roles[] = {role};
-    return mc_engine_framework_add(w->e, id, roles, 1, NULL, 0);
+    int rc = mc_engine_framework_add(w->e, id, roles, 1, min, min ? 1 : 0);
+    return rc ? rc : mc_engine_framework_udata(w->e, id, (void *)(uintptr_t)i);
+}
+
+/* Agent "a@i" (mc_engine_agent_add_used() when @use is not NULL), which offers
+ * of it name by @i (its udata). */
+static int mcb_agent(struct mcb_world *w, unsigned i, const mc_res_t *total,
+                     const struct mc_agent_use *use)
+{
+    char id[32];
+    snprintf(id, sizeof(id), "a%u", i);
+    int rc = use ? mc_engine_agent_add_used(w->e, id, total, NULL, use, 1)
+                 : mc_engine_agent_add(w->e, id, total, NULL);
+    return rc ? rc : mc_engine_agent_udata(w->e, id, (void *)(uintptr_t)i);
 }
 
 struct mcb_world *mcb_decline_world(unsigned agents, unsigned frameworks, unsigned shards)
@@ -103,7 +109,7 @@ struct mcb_world *mcb_decline_world(unsigned agents, unsigned frameworks, unsign
         mc_engine_suppress(w->e, "occupant", NULL))
         goto out_free;
     for (unsigned f = 0; f < frameworks; f++)
-        if (mcb_fw(w, "f", f, "bench"))
+        if (mcb_fw(w, f, "bench", NULL))
             goto out_free;
     mc_res_t total = MC_RES_INIT, used = MC_RES_INIT;
     mcb_res(&total, "cpus:24;mem:4096;disk:4096;ports:[31000-32023]");
@@ -115,12 +121,9 @@ struct mcb_world *mcb_decline_world(unsigned agents, unsigned frameworks, unsign
     strcat(text, "]");
     mcb_res(&used, text);
     struct mc_agent_use use = {"occupant", "occupied", &used, 16};
-    char id[32];
-    for (unsigned a = 0; a < agents; a++) {
-        snprintf(id, sizeof(id), "a%u", a);
-        if (mc_engine_agent_add_used(w->e, id, &total, NULL, &use, 1))
+    for (unsigned a = 0; a < agents; a++)
+        if (mcb_agent(w, a, &total, &use))
             goto out_res;
-    }
     mc_res_fini(&total);
     mc_res_fini(&used);
     return w;
@@ -148,17 +151,12 @@ struct mcb_world *mcb_quota_world(unsigned agents, unsigned roles, unsigned shar
     for (unsigned r = 0; r < roles && !rc; r++) {
         snprintf(id, sizeof(id), "q%u", r);
         rc = mc_engine_role_set(w->e, id, 1, r % 2 ? &large : &small, NULL);
-        char fw[32];
-        snprintf(fw, sizeof(fw), "f%u", r);
-        const char *rs[] = {id};
         if (!rc)
-            rc = mc_engine_framework_add(w->e, fw, rs, 1, picky ? &huge : NULL, picky ? 1 : 0);
+            rc = mcb_fw(w, r, id, picky ? &huge : NULL);
     }
     mc_res_fini(&huge);
-    for (unsigned a = 0; a < agents && !rc; a++) {
-        snprintf(id, sizeof(id), "a%u", a);
-        rc = mc_engine_agent_add(w->e, id, &total, NULL);
-    }
+    for (unsigned a = 0; a < agents && !rc; a++)
+        rc = mcb_agent(w, a, &total, NULL);
     mc_res_fini(&small);
     mc_res_fini(&large);
     mc_res_fini(&total);
@@ -179,14 +177,11 @@ struct mcb_world *mcb_churn_world(unsigned agents, unsigned frameworks, unsigned
     for (unsigned r = 0; r < 4 && !rc; r++)
         rc = mc_engine_role_set(w->e, roles[r], r + 1, NULL, NULL);
     for (unsigned f = 0; f < frameworks && !rc; f++)
-        rc = mcb_fw(w, "f", f, roles[f % 4]);
+        rc = mcb_fw(w, f, roles[f % 4], NULL);
     mc_res_t total = MC_RES_INIT;
     mcb_res(&total, "cpus:32;mem:65536;ports:[31000-31999]");
-    char id[32];
-    for (unsigned a = 0; a < agents && !rc; a++) {
-        snprintf(id, sizeof(id), "a%u", a);
-        rc = mc_engine_agent_add(w->e, id, &total, NULL);
-    }
+    for (unsigned a = 0; a < agents && !rc; a++)
+        rc = mcb_agent(w, a, &total, NULL);
     mc_res_fini(&total);
     if (rc) {
         mcb_free(w);

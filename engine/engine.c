@@ -742,6 +742,15 @@ int mc_engine_agent_activate(mc_engine_t *e, const char *id, bool active)
     return MC_OK;
 }
 
+int mc_engine_agent_udata(mc_engine_t *e, const char *id, void *udata)
+{
+    struct mc__agent *a = mc__agent_get(e, id);
+    if (!a)
+        return MC_ENOENT;
+    a->udata = udata;
+    return MC_OK;
+}
+
 /* Framework role @fr starts (+1) or stops (-1) taking offers in its role. */
 static void mc__role_active(mc_engine_t *e, const struct mc__fwrole *fr, int delta)
 {
@@ -870,6 +879,15 @@ int mc_engine_framework_remove(mc_engine_t *e, const char *id)
     mc__slot_put(&e->free_fws, f->idx);
     e->blocked_gen++; /* its slot may be reused by a framework without filters (B1) */
     mc__fw_free(f);
+    return MC_OK;
+}
+
+int mc_engine_framework_udata(mc_engine_t *e, const char *id, void *udata)
+{
+    struct mc__fw *f = mc__fw_get(e, id);
+    if (!f)
+        return MC_ENOENT;
+    f->udata = udata;
     return MC_OK;
 }
 
@@ -1183,7 +1201,7 @@ void mc_engine_frameworks(const mc_engine_t *e, mc_fw_info_cb fn, void *arg)
             double s = mc__share_of(e, alloc, f->roles[k].role->node.weight);
             share = s > share ? s : share;
         }
-        struct mc_fw_info info = {f->id, &sum[f->idx], share, f->tasks};
+        struct mc_fw_info info = {f->id, f->udata, &sum[f->idx], share, f->tasks};
         fn(arg, &info);
     }
     for (uint32_t i = 0; sum && i < e->nfws_slots; i++)
@@ -1199,7 +1217,7 @@ void mc_engine_agents(const mc_engine_t *e, mc_agent_info_cb fn, void *arg)
     int64_t n = mc__sorted((void *const *)e->agents, e->nagent_slots, &v);
     for (int64_t i = 0; i < n; i++) {
         struct mc__agent *a = v[i];
-        struct mc_agent_info info = {a->id, &a->total, &a->free, a->active};
+        struct mc_agent_info info = {a->id, a->udata, &a->total, &a->free, a->active};
         fn(arg, &info);
     }
     if (n >= 0)

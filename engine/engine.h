@@ -45,6 +45,8 @@ typedef struct mc_engine mc_engine_t;
 struct mc_offer {
     const char *framework; /* framework id */
     const char *agent;     /* agent id */
+    void *framework_udata; /* the caller's pointers set with mc_engine_framework_udata() */
+    void *agent_udata;     /* and mc_engine_agent_udata(), NULL until set */
     const char *role;      /* role the resources are allocated to */
     const mc_res_t *res;   /* what is offered */
     uint64_t seq;          /* decision order within the cycle, from 0; with several
@@ -134,6 +136,13 @@ int mc_engine_agent_remove(mc_engine_t *e, const char *id);
 /* A deactivated agent keeps its tasks but gets no offers. */
 int mc_engine_agent_activate(mc_engine_t *e, const char *id, bool active);
 
+/* Attaches the caller's own pointer @udata to agent @id (NULL when it is
+ * added): every offer of the agent carries it back (mc_offer.agent_udata),
+ * as do the queries, so that an offer callback reaches the caller's record
+ * of the agent without looking its id up. The engine never reads through
+ * it. Returns 0 or MC_ENOENT. */
+int mc_engine_agent_udata(mc_engine_t *e, const char *id, void *udata);
+
 /* ---- frameworks ----------------------------------------------------------------- */
 
 /* Adds a framework subscribed to @nroles roles. @min_alloc is a list of
@@ -146,6 +155,10 @@ int mc_engine_framework_add(mc_engine_t *e, const char *id, const char *const *r
 /* Removes a framework: its offers are withdrawn and its tasks' resources
  * return to their agents. Returns 0 or MC_ENOENT. */
 int mc_engine_framework_remove(mc_engine_t *e, const char *id);
+
+/* mc_engine_agent_udata() for framework @id: its offers carry @udata in
+ * mc_offer.framework_udata. Returns 0 or MC_ENOENT. */
+int mc_engine_framework_udata(mc_engine_t *e, const char *id, void *udata);
 
 /* Suppresses (stops offers to) or revives @fw in @role, or in all its roles
  * when @role is NULL. Revive also clears the framework's own refuse filters
@@ -218,6 +231,7 @@ bool mc_engine_has_agent(const mc_engine_t *e, const char *id);
  * roles of its share in the role divided by the role's weight). */
 struct mc_fw_info {
     const char *id;
+    void *udata; /* mc_engine_framework_udata() */
     const mc_res_t *alloc;
     double share;
     uint64_t tasks; /* running tasks */
@@ -228,6 +242,7 @@ void mc_engine_frameworks(const mc_engine_t *e, mc_fw_info_cb fn, void *arg);
 /* Calls @fn once per agent, in id order. */
 struct mc_agent_info {
     const char *id;
+    void *udata; /* mc_engine_agent_udata() */
     const mc_res_t *total, *free;
     bool active;
 };

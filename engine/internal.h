@@ -195,6 +195,7 @@ static inline struct mc__fwrole *mc__fwrole_of(struct mc__client *c)
 
 struct mc__fw {
     char *id;
+    void *udata; /* the caller's (mc_engine_framework_udata); each offer copies it */
     uint32_t idx;
     uint32_t nroles;
     struct mc__fwrole *roles;
@@ -246,7 +247,8 @@ static inline uint32_t mc__filter_fr(uint64_t key)
 }
 
 struct mc__agent {
-    char *id; /* first: engine.c's queries sort records by it */
+    char *id;    /* first: engine.c's queries sort records by it */
+    void *udata; /* the caller's (mc_engine_agent_udata); each offer copies it */
     /* what every cycle reads for every agent, within the first 128 bytes
      * (two cache lines: the records are allocated on line boundaries, and
      * the agent loops prefetch both, shard.c) */
@@ -258,6 +260,7 @@ struct mc__agent {
     uint64_t blocked_gen, blocked_until;
     uint32_t nholds, capholds; /* the capacity too: adding a hold reads it */
     bool active, blocked;
+    uint32_t nkeys; /* F1, below: in this word to keep the hot fields in two lines */
     struct mc__hold *holds;
     struct mc__filter *filters;
     uint32_t nfilters, capfilters;
@@ -265,7 +268,6 @@ struct mc__agent {
      * or removes a filter: the (framework, role) pairs not suppressed that
      * have a filter here, a lower bound of the filters' expiry, and the
      * e->filt_epoch it was computed under (stale: the next check sweeps). */
-    uint32_t nkeys;
     uint64_t filt_min_exp, filt_epoch;
     struct mc__shres *last_refused; /* the newest refused vector, to share */
     /* H1: bit mc__hold_bit(fw, fr) is set for every hold here (and maybe for
@@ -289,11 +291,12 @@ struct mc__agent {
 
 struct mc__decision {
     uint32_t fw;
-    const char *agent_id; /* read while the agent's record is in cache */
+    bool borrowed;        /* res is a shallow view of the hold's offered vector, which
+                           * nothing changes until the cycle has published (shard.c) */
+    const char *agent_id; /* these two read while the agent's record is in cache */
+    void *agent_udata;
     struct mc__role *role;
-    mc_res_t res;  /* what was offered */
-    bool borrowed; /* res is a shallow view of the hold's offered vector, which
-                    * nothing changes until the cycle has published (shard.c) */
+    mc_res_t res; /* what was offered */
     uint64_t seq;
     struct mc__decision *s1_prev; /* stage 1 only: the one before on this agent (Q6) */
 };

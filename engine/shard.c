@@ -873,6 +873,7 @@ static void mc__apply(struct mc__shard *sh, struct mc__agent *a, struct mc__fwro
     }
     d->fw = fr->fw_idx;
     d->agent_id = a->id; /* publication then need not read the agent again */
+    d->agent_udata = a->udata;
     d->role = fr->role;
     d->seq = sh->nseq++;
     d->borrowed = p->whole && !p->copied;
@@ -1047,8 +1048,11 @@ static void mc__group(struct mc__shard *sh)
     for (struct mc__chunk *c = sh->own; c; c = c->own)
         for (uint32_t j = 0; j < c->n; j++) {
             struct mc__decision *d = &c->d[j];
-            sh->recs[start[d->fw]++] = (struct mc_offer){.framework = e->fws[d->fw]->id,
+            const struct mc__fw *f = e->fws[d->fw];
+            sh->recs[start[d->fw]++] = (struct mc_offer){.framework = f->id,
                                                          .agent = d->agent_id,
+                                                         .framework_udata = f->udata,
+                                                         .agent_udata = d->agent_udata,
                                                          .role = d->role->name,
                                                          .res = &d->res,
                                                          .seq = d->seq};

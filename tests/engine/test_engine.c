@@ -875,6 +875,109 @@ static void test_random_operations_keep_the_books(void **state)
     h_fini(&h);
 }
 
+/* ---- the caller's pointers in offers and queries ---------------------------------- */
+
+struct udata_log {
+    int fw_tag[4], agent_tag[12]; /* their addresses are the udata */
+    int offers, wrong, free_agents;
+    bool unset; /* every pointer was set to NULL again */
+};
+
+/* The pointer that belongs to @id ("f2", "a7"): framework f3 and agent a11
+ * never get one. */
+static void *udata_of(struct udata_log *g, const char *id)
+{
+    int i = atoi(id + 1);
+    if (g->unset || (id[0] == 'f' && i == 3) || (id[0] == 'a' && i == 11))
+        return NULL;
+    return id[0] == 'f' ? (void *)&g->fw_tag[i] : (void *)&g->agent_tag[i];
+}
+
+static void udata_offers(void *arg, const struct mc_offer *o, size_t n)
+{
+    struct udata_log *g = arg;
+    for (size_t i = 0; i < n; i++) {
+        g->offers++;
+        g->wrong += o[i].framework_udata != udata_of(g, o[i].framework) ||
+                    o[i].agent_udata != udata_of(g, o[i].agent);
+    }
+}
+
+static void udata_fw_info(void *arg, const struct mc_fw_info *f)
+{
+    struct udata_log *g = arg;
+    g->wrong += f->udata != udata_of(g, f->id);
+}
+
+static void udata_agent_info(void *arg, const struct mc_agent_info *a)
+{
+    struct udata_log *g = arg;
+    g->wrong += a->udata != udata_of(g, a->id);
+    g->free_agents += a->free->n > 0;
+}
+
+/* Every offer carries the udata of its framework and its agent, also when
+ * several shards' parts of a framework's batch are joined; the queries
+ * report them; an unknown id is refused; a removed agent's pointer goes with
+ * it. */
+static void test_udata_in_offers_and_queries(void **state)
+{
+    (void)state;
+    for (unsigned shards = 1; shards <= 3; shards += 2) {
+        struct udata_log g = {0};
+        mc_engine_t *e;
+        struct mc_engine_config cfg = {.shards = shards, .on_offers = udata_offers, .cb_arg = &g};
+        assert_int_equal(mc_engine_create(&e, &cfg), MC_OK);
+        mc_res_t total = MC_RES_INIT;
+        mc_test_res(&total, "cpus:4;mem:1024");
+        char id[16];
+        for (int f = 0; f < 4; f++) {
+            const char *roles[] = {"r"};
+            snprintf(id, sizeof(id), "f%d", f);
+            assert_int_equal(mc_engine_framework_add(e, id, roles, 1, NULL, 0), MC_OK);
+            if (f != 3)
+                assert_int_equal(mc_engine_framework_udata(e, id, &g.fw_tag[f]), MC_OK);
+        }
+        for (int a = 0; a < 12; a++) {
+            snprintf(id, sizeof(id), "a%d", a);
+            assert_int_equal(mc_engine_agent_add(e, id, &total, NULL), MC_OK);
+            if (a != 11)
+                assert_int_equal(mc_engine_agent_udata(e, id, &g.agent_tag[a]), MC_OK);
+        }
+        assert_int_equal(mc_engine_agent_udata(e, "a12", &g), MC_ENOENT);
+        assert_int_equal(mc_engine_framework_udata(e, "f4", &g), MC_ENOENT);
+        assert_int_equal(mc_engine_allocate(e, NULL), MC_OK);
+        assert_int_equal(g.offers, 12);
+        mc_engine_frameworks(e, udata_fw_info, &g);
+        mc_engine_agents(e, udata_agent_info, &g);
+        assert_int_equal(g.wrong, 0);
+
+        /* back to NULL: removed and added again, or set so */
+        assert_int_equal(mc_engine_agent_remove(e, "a0"), MC_OK);
+        assert_int_equal(mc_engine_agent_add(e, "a0", &total, NULL), MC_OK);
+        for (int f = 0; f < 3; f++) {
+            snprintf(id, sizeof(id), "f%d", f);
+            assert_int_equal(mc_engine_framework_udata(e, id, NULL), MC_OK);
+            assert_int_equal(mc_engine_framework_remove(e, id), MC_OK);
+        }
+        for (int a = 1; a < 11; a++) {
+            snprintf(id, sizeof(id), "a%d", a);
+            assert_int_equal(mc_engine_agent_udata(e, id, NULL), MC_OK);
+        }
+        g.unset = true;
+        g.free_agents = 0;
+        mc_engine_agents(e, udata_agent_info, &g);
+        assert_int_equal(g.wrong, 0);
+        assert_true(g.free_agents >= 8); /* what f0 to f2 held, a0 added again */
+        g.offers = 0;
+        assert_int_equal(mc_engine_allocate(e, NULL), MC_OK);
+        assert_int_equal(g.offers, g.free_agents); /* to f3 */
+        assert_int_equal(g.wrong, 0);
+        mc_res_fini(&total);
+        mc_engine_destroy(e);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -898,6 +1001,7 @@ int main(void)
         cmocka_unit_test(test_agent_added_with_running_tasks),
         cmocka_unit_test(test_shares_are_the_quotients_of_doubles),
         cmocka_unit_test(test_random_operations_keep_the_books),
+        cmocka_unit_test(test_udata_in_offers_and_queries),
     };
     return cmocka_run_group_tests_name("engine/engine", tests, NULL, NULL);
 }
