@@ -701,6 +701,13 @@ static int mc__hold_return_offer(mc_engine_t *e, struct mc__agent *a, struct mc_
     return rc;
 }
 
+/* Tells the caller that @f's outstanding offer on @a is rescinded. */
+static void mc__rescind(const mc_engine_t *e, const struct mc__fw *f, const struct mc__agent *a)
+{
+    if (e->cfg.on_rescind)
+        e->cfg.on_rescind(e->cfg.cb_arg, f->id, a->id, f->udata, a->udata);
+}
+
 int mc_engine_agent_remove(mc_engine_t *e, const char *id)
 {
     struct mc__agent *a = mc__agent_get(e, id);
@@ -709,8 +716,8 @@ int mc_engine_agent_remove(mc_engine_t *e, const char *id)
     for (uint32_t i = 0; i < a->nholds; i++) {
         struct mc__hold *h = &a->holds[i];
         struct mc__fw *f = e->fws[h->fw];
-        if (h->offered.n && e->cfg.on_rescind)
-            e->cfg.on_rescind(e->cfg.cb_arg, f->id, a->id);
+        if (h->offered.n)
+            mc__rescind(e, f, a);
         mc__charge(e, &f->roles[h->fr], &h->offered, -1);
         mc__charge(e, &f->roles[h->fr], &h->used, -1);
         f->tasks -= h->tasks;
@@ -1112,8 +1119,7 @@ void mc_engine_expire(mc_engine_t *e)
                     i++; /* out of memory: it times out at the next tick instead */
                     continue;
                 }
-                if (e->cfg.on_rescind)
-                    e->cfg.on_rescind(e->cfg.cb_arg, e->fws[h->fw]->id, a->id);
+                mc__rescind(e, e->fws[h->fw], a);
                 uint32_t before = a->nholds;
                 mc__hold_gc(a, h);
                 i += a->nholds == before;

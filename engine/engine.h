@@ -60,8 +60,10 @@ struct mc_offer {
  * own. Every offer a cycle decides is published, even when the cycle fails
  * with MC_ENOMEM. */
 typedef void (*mc_offer_cb)(void *arg, const struct mc_offer *offers, size_t n);
-/* Tells that an outstanding offer was rescinded (agent removed, offer timeout). */
-typedef void (*mc_rescind_cb)(void *arg, const char *framework, const char *agent);
+/* Tells that an outstanding offer was rescinded (agent removed, offer
+ * timeout): the ids and the caller's pointers, as in mc_offer. */
+typedef void (*mc_rescind_cb)(void *arg, const char *framework, const char *agent,
+                              void *framework_udata, void *agent_udata);
 /* Returns the current time in nanoseconds on a monotonic clock. */
 typedef uint64_t (*mc_clock_cb)(void *arg);
 

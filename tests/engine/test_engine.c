@@ -41,8 +41,11 @@ static void h_offers(void *arg, const struct mc_offer *o, size_t n)
     }
 }
 
-static void h_rescind(void *arg, const char *fw, const char *agent)
+static void h_rescind(void *arg, const char *fw, const char *agent, void *fw_udata,
+                      void *agent_udata)
 {
+    (void)fw_udata;
+    (void)agent_udata;
     struct harness *h = arg;
     if (h->nrescinds < 16)
         snprintf(h->rescinds[h->nrescinds], sizeof(h->rescinds[0]), "%s %s", fw, agent);
@@ -879,7 +882,8 @@ static void test_random_operations_keep_the_books(void **state)
 
 struct udata_log {
     int fw_tag[4], agent_tag[12]; /* their addresses are the udata */
-    int offers, wrong, free_agents;
+    int offers, wrong, free_agents, rescinds;
+    uint64_t now;
     bool unset; /* every pointer was set to NULL again */
 };
 
@@ -903,6 +907,14 @@ static void udata_offers(void *arg, const struct mc_offer *o, size_t n)
     }
 }
 
+static void udata_rescind(void *arg, const char *fw, const char *agent, void *fw_udata,
+                          void *agent_udata)
+{
+    struct udata_log *g = arg;
+    g->rescinds++;
+    g->wrong += fw_udata != udata_of(g, fw) || agent_udata != udata_of(g, agent);
+}
+
 static void udata_fw_info(void *arg, const struct mc_fw_info *f)
 {
     struct udata_log *g = arg;
@@ -916,17 +928,28 @@ static void udata_agent_info(void *arg, const struct mc_agent_info *a)
     g->free_agents += a->free->n > 0;
 }
 
+static uint64_t udata_clock(void *arg)
+{
+    return ((struct udata_log *)arg)->now;
+}
+
 /* Every offer carries the udata of its framework and its agent, also when
- * several shards' parts of a framework's batch are joined; the queries
- * report them; an unknown id is refused; a removed agent's pointer goes with
- * it. */
+ * several shards' parts of a framework's batch are joined, and so does
+ * every rescind (agent removed, offer timed out); the queries report them;
+ * an unknown id is refused; a removed agent's pointer goes with it. */
 static void test_udata_in_offers_and_queries(void **state)
 {
     (void)state;
     for (unsigned shards = 1; shards <= 3; shards += 2) {
         struct udata_log g = {0};
         mc_engine_t *e;
-        struct mc_engine_config cfg = {.shards = shards, .on_offers = udata_offers, .cb_arg = &g};
+        struct mc_engine_config cfg = {.shards = shards,
+                                       .offer_timeout_ns = MC_NS_PER_SEC,
+                                       .clock = udata_clock,
+                                       .clock_arg = &g,
+                                       .on_offers = udata_offers,
+                                       .on_rescind = udata_rescind,
+                                       .cb_arg = &g};
         assert_int_equal(mc_engine_create(&e, &cfg), MC_OK);
         mc_res_t total = MC_RES_INIT;
         mc_test_res(&total, "cpus:4;mem:1024");
@@ -952,8 +975,15 @@ static void test_udata_in_offers_and_queries(void **state)
         mc_engine_agents(e, udata_agent_info, &g);
         assert_int_equal(g.wrong, 0);
 
-        /* back to NULL: removed and added again, or set so */
+        /* rescinded: a0's offer as the agent goes, the others' as they time out */
         assert_int_equal(mc_engine_agent_remove(e, "a0"), MC_OK);
+        assert_int_equal(g.rescinds, 1);
+        g.now += 2 * MC_NS_PER_SEC;
+        mc_engine_expire(e);
+        assert_int_equal(g.rescinds, 12);
+        assert_int_equal(g.wrong, 0);
+
+        /* back to NULL: removed and added again, or set so */
         assert_int_equal(mc_engine_agent_add(e, "a0", &total, NULL), MC_OK);
         for (int f = 0; f < 3; f++) {
             snprintf(id, sizeof(id), "f%d", f);
@@ -968,10 +998,10 @@ static void test_udata_in_offers_and_queries(void **state)
         g.free_agents = 0;
         mc_engine_agents(e, udata_agent_info, &g);
         assert_int_equal(g.wrong, 0);
-        assert_true(g.free_agents >= 8); /* what f0 to f2 held, a0 added again */
+        assert_int_equal(g.free_agents, 12); /* every offer went back */
         g.offers = 0;
         assert_int_equal(mc_engine_allocate(e, NULL), MC_OK);
-        assert_int_equal(g.offers, g.free_agents); /* to f3 */
+        assert_int_equal(g.offers, 12); /* to f3 */
         assert_int_equal(g.wrong, 0);
         mc_res_fini(&total);
         mc_engine_destroy(e);
