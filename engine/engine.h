@@ -140,9 +140,9 @@ int mc_engine_agent_activate(mc_engine_t *e, const char *id, bool active);
 
 /* Attaches the caller's own pointer @udata to agent @id (NULL when it is
  * added): every offer of the agent carries it back (mc_offer.agent_udata),
- * as do the queries, so that an offer callback reaches the caller's record
- * of the agent without looking its id up. The engine never reads through
- * it. Returns 0 or MC_ENOENT. */
+ * as do its rescinds and the queries, so that a callback reaches the
+ * caller's record of the agent without looking its id up. The engine never
+ * reads through it. Returns 0 or MC_ENOENT. */
 int mc_engine_agent_udata(mc_engine_t *e, const char *id, void *udata);
 
 /* ---- frameworks ----------------------------------------------------------------- */
@@ -159,7 +159,8 @@ int mc_engine_framework_add(mc_engine_t *e, const char *id, const char *const *r
 int mc_engine_framework_remove(mc_engine_t *e, const char *id);
 
 /* mc_engine_agent_udata() for framework @id: its offers carry @udata in
- * mc_offer.framework_udata. Returns 0 or MC_ENOENT. */
+ * mc_offer.framework_udata, its rescinds and the queries too. Returns 0 or
+ * MC_ENOENT. */
 int mc_engine_framework_udata(mc_engine_t *e, const char *id, void *udata);
 
 /* Suppresses (stops offers to) or revives @fw in @role, or in all its roles
