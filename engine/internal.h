@@ -195,7 +195,10 @@ static inline struct mc__fwrole *mc__fwrole_of(struct mc__client *c)
 
 struct mc__fw {
     char *id;
-    void *udata; /* the caller's (mc_engine_framework_udata); each offer copies it */
+    /* the caller's (mc_engine_framework_udata): set by the control thread
+     * between cycles, read by the shards' grouping during one (ordered by
+     * cycle_seq, shard.c S2) into each offer */
+    void *udata;
     uint32_t idx;
     uint32_t nroles;
     struct mc__fwrole *roles;
@@ -247,8 +250,11 @@ static inline uint32_t mc__filter_fr(uint64_t key)
 }
 
 struct mc__agent {
-    char *id;    /* first: engine.c's queries sort records by it */
-    void *udata; /* the caller's (mc_engine_agent_udata); each offer copies it */
+    char *id; /* first: engine.c's queries sort records by it */
+    /* the caller's (mc_engine_agent_udata): set by the control thread
+     * between cycles, copied into each decision by the agent's shard during
+     * one (ordered by cycle_seq, shard.c S2) */
+    void *udata;
     /* what every cycle reads for every agent, within the first 128 bytes
      * (two cache lines: the records are allocated on line boundaries, and
      * the agent loops prefetch both, shard.c) */
