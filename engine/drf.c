@@ -943,6 +943,21 @@ void mc__estimates(const mc_engine_t *e, const struct mc__shard *sh)
     }
 }
 
+/* The fold's reads are a chain of misses per client (the client's first
+ * line for where its slots are, then its part and its allocation, lines
+ * another core wrote): each pass asks for a client's first line
+ * 2 * MC__STAGE clients ahead and for the other two MC__STAGE ahead. */
+static inline void mc__fold_ahead(const struct mc__shard *sh, uint32_t k, uint32_t i)
+{
+    if (i + 2 * MC__STAGE < sh->ntouched)
+        __builtin_prefetch(sh->touched[i + 2 * MC__STAGE]);
+    if (i + MC__STAGE < sh->ntouched) {
+        struct mc__client *c = sh->touched[i + MC__STAGE];
+        __builtin_prefetch(&c->slots[k], 1);
+        __builtin_prefetch(&c->count, 1);
+    }
+}
+
 /* With S > 1, on the control thread once every shard is done (C1): adds
  * each shard's part of the cycle's allocations into the clients and zeroes
  * it. Returns the cycle's fairness error (C2): the largest difference, over
@@ -952,37 +967,53 @@ void mc__estimates(const mc_engine_t *e, const struct mc__shard *sh)
  * left alone costs no read of their parts' lines, which other cores wrote. */
 double mc__fold(mc_engine_t *e)
 {
-    /* every shard wrote its parts' estimates when its visits ended (mc__estimates) */
+    /* a part is non-zero in the live dims only (mc__client_commit) */
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__shard *sh = &e->shards[k];
         for (uint32_t i = 0; i < sh->ntouched; i++) {
+            mc__fold_ahead(sh, k, i);
             struct mc__client *c = sh->touched[i];
             struct mc__cslot *sl = &c->slots[k];
-            for (uint32_t d = 0; d < e->ndims; d++)
+            for (uint32_t j = 0; j < e->nlive; j++) {
+                uint32_t d = e->live[j];
                 c->alloc[d] += sl->alloc[d];
+                sl->alloc[d] = 0;
+            }
             c->count += sl->count;
             sl->count = 0;
-            memset(sl->alloc, 0, e->ndims * sizeof(*sl->alloc));
+            c->folded = -1; /* its share changed: computed once, below */
         }
     }
+    /* every shard wrote its parts' estimates when its visits ended (mc__estimates) */
     double err = 0;
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__shard *sh = &e->shards[k];
         for (uint32_t i = 0; i < sh->ntouched; i++) {
+            mc__fold_ahead(sh, k, i);
             struct mc__client *c = sh->touched[i];
             struct mc__cslot *sl = &c->slots[k];
-            err = fmax(err, fabs(sl->est - mc__share_of(e, c->alloc, c->weight)));
-            sl->est = 0;           /* C1: every part zero between cycles */
-            mc__client_mark(e, c); /* its key changed (R1) */
+            if (c->folded < 0) { /* the first of its parts: the client's share now */
+                c->folded = mc__share_of(e, c->alloc, c->weight);
+                mc__client_mark(e, c); /* its key changed (R1) */
+            }
+            double gap = fabs(sl->est - c->folded); /* estimates and shares are never NaN */
+            if (gap > err)
+                err = gap;
+            sl->est = 0; /* C1: every part zero between cycles */
         }
         sh->ntouched = 0;
         /* the floors Q5 set this cycle go; the keys they raised, at the
          * next refresh (R1) */
-        for (uint32_t i = 0; i < sh->nfloored; i++)
+        for (uint32_t i = 0; i < sh->nfloored; i++) {
+            if (i + 2 * MC__STAGE < sh->nfloored) /* as above: the role, then its part */
+                __builtin_prefetch(&e->roles[sh->floored[i + 2 * MC__STAGE]]->node);
+            if (i + MC__STAGE < sh->nfloored)
+                __builtin_prefetch(&e->roles[sh->floored[i + MC__STAGE]]->node.slots[k], 1);
             for (struct mc__role *x = e->roles[sh->floored[i]]; x; x = x->parent) {
                 x->node.slots[k].floor = 0;
                 mc__client_mark(e, &x->node);
             }
+        }
         sh->nfloored = 0;
     }
     return err;

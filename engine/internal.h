@@ -82,6 +82,11 @@ struct mc__client {
      * fields above that key comparisons read (the structures holding clients
      * come from mc__zalloc_lines) */
     uint64_t count __attribute__((aligned(64)));
+    /* S > 1: the share after the fold, computed once per client that some
+     * shard allocated to (drf.c mc__fold; control thread, after every
+     * shard's done: S2); < 0 until the fold's second pass computes it. On
+     * the line the fold writes anyway. */
+    double folded;
     int64_t alloc[MC_ENGINE_MAX_DIMS];
 };
 

@@ -373,6 +373,48 @@ static void test_fairness_against_one_shard(void **state)
     fairness_case(2000, 40, 4, true);
 }
 
+/* The fairness error (drf.c C2) is the largest gap, over the clients each
+ * shard allocated to, between the share that shard counted and the true
+ * share after the fold. Two shards: a0 and a2 (cpus:4 each) are shard 0's,
+ * a1 shard 1's (an agent joins the shard with fewest). Shard 0 holds 8 of
+ * the 12 free cpus, so it counts a cpu as 1/8 of the cluster; shard 1, 1/4.
+ * Both frameworks start at 0: shard 0 offers one agent to each (f1 first by
+ * name), shard 1 its agent to f1. Shard 0 counts f1 and f2 at 1/2, shard 1
+ * counts f1 at 1; the true shares are 2/3 and 1/3; the role's, counted 1 by
+ * both, is 1. So the error is |1 - 2/3| = 1/3. Next cycle f1's offers come
+ * back and go to f1 again on both shards, each counting its part of what is
+ * free exactly: an error of 0. */
+static void test_fairness_error_is_the_largest_gap(void **state)
+{
+    struct log l = {.n = 0, .now = 0};
+    mc_engine_t *e = make(2, &l, 5);
+    add_agents(e, 3, "cpus:4");
+    const char *rs[] = {"r"};
+    assert_int_equal(mc_engine_framework_add(e, "f1", rs, 1, NULL, 0), MC_OK);
+    assert_int_equal(mc_engine_framework_add(e, "f2", rs, 1, NULL, 0), MC_OK);
+    struct mc_cycle_stats st;
+    assert_int_equal(mc_engine_allocate(e, &st), MC_OK);
+    assert_int_equal(st.offers, 3);
+    assert_true(fabs(st.fairness_error - (1.0 - 8.0 / 12.0)) < 1e-12);
+    books(e);
+    int f1 = 0;
+    for (int i = 0; i < l.n; i++)
+        if (!strcmp(l.o[i].fw, "f1")) {
+            assert_int_equal(mc_engine_decline(e, "f1", l.o[i].agent, 0), MC_OK);
+            f1++;
+        }
+    assert_int_equal(f1, 2);
+    log_clear(&l);
+    assert_int_equal(mc_engine_allocate(e, &st), MC_OK);
+    assert_int_equal(st.offers, 2);
+    for (int i = 0; i < l.n; i++)
+        assert_string_equal(l.o[i].fw, "f1");
+    assert_true(st.fairness_error == 0);
+    books(e);
+    log_clear(&l);
+    mc_engine_destroy(e);
+}
+
 /* Quota is exact at every shard count: the headroom for an unmet guarantee
  * stays free to the thousandth, a limit is never passed, and everything else
  * is offered (work conservation). */
@@ -598,6 +640,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_streams_keep_the_books),
         cmocka_unit_test(test_fairness_against_one_shard),
+        cmocka_unit_test(test_fairness_error_is_the_largest_gap),
         cmocka_unit_test(test_quota_exact_at_every_shard_count),
         cmocka_unit_test(test_refresh_lists_floors),
         cmocka_unit_test(test_refresh_sorts_every_size),
