@@ -25,7 +25,8 @@
  *       finished tasks are applied between cycles), so keys only grow and
  *       entries only move towards the end of their lists.
  *   V2. Shard k's key of a client is (mc__vent_key): share = max over names d
- *       of (alloc[d] + slots[k].alloc[d] * free[d] / free_k[d]) / total[d],
+ *       of (alloc[d] + slots[k].alloc[d] * free[d] / free_k[d]) / total[d]
+ *       (a slot holds the live dims only, by their index in e->live),
  *       divided by the weight, where free and free_k are the free units of d
  *       on the active agents of the cluster and of shard k when the cycle
  *       started (mc__scales_set), raised to the entry's floor (shard.c Q5);
@@ -88,24 +89,29 @@
 #include "engine/status.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- keys ------------------------------------------------------------------------- */
 
-/* The share of @alloc, plus @part (NULL: none) counted @scale per unit
- * (V2): max over names of alloc / total + part * scale, / @weight. With no
- * part, the exact share; a part of zero adds exactly nothing. */
+/* The share of @alloc, plus @part (NULL: none; by live index, a slot's)
+ * counted @scale per unit (V2): max over names of alloc / total + part *
+ * scale, / @weight. With no part, the exact share; a part of zero adds
+ * exactly nothing. */
 static inline __attribute__((always_inline)) double
 mc__share_plus(const mc_engine_t *e, const int64_t *alloc, const int64_t *part, const double *scale,
                double weight)
 {
+    /* a part has room for slot_dims dims: every live one during a cycle
+     * (mc__slots_fit), and between cycles, when it is all zero, maybe not */
     double s = 0;
+    uint32_t np = part ? e->slot_dims : 0;
     for (uint32_t i = 0; i < e->nlive; i++) {
         uint32_t d = e->live[i];
         double x = alloc[d] > 0 ? (double)alloc[d] / (double)e->total[d] : 0;
-        if (part && part[d] > 0)
-            x += (double)part[d] * scale[d];
+        if (i < np && part[i] > 0)
+            x += (double)part[i] * scale[d];
         if (x > s)
             s = x;
     }
@@ -164,7 +170,7 @@ mc__vent_key(const mc_engine_t *e, const struct mc__vent *v, double *share, uint
         return;
     }
     const struct mc__shard *sh = &e->shards[mc__vent_shard(v)];
-    const struct mc__cslot *sl = &c->slots[sh->id];
+    const struct mc__cslot *sl = mc__slot(e, c, sh->id);
     *share = mc__share_plus(e, c->alloc, sl->alloc, sh->scale, c->weight);
     if (sl->floor > *share)
         *share = sl->floor; /* a bound this shard learnt otherwise (shard.c Q5) */
@@ -410,7 +416,7 @@ int mc__client_init(mc_engine_t *e, struct mc__client *c, uint8_t kind, void *ow
     c->weight = weight;
     c->vents = mc__zalloc_lines(e->nshards, sizeof(*c->vents));
     c->slots = NULL; /* C1: a part per shard when there are several (zeroed) */
-    if (e->nshards > 1 && !(c->slots = mc__zalloc_lines(e->nshards, sizeof(*c->slots)))) {
+    if (e->nshards > 1 && !(c->slots = mc__zalloc_lines(e->nshards, e->slot_size))) {
         free(c->vents);
         c->vents = NULL;
         return MC_ENOMEM;
@@ -430,6 +436,60 @@ void mc__client_fini(struct mc__client *c)
     free(c->slots);
     c->vents = NULL;
     c->slots = NULL;
+}
+
+/* Every client (roles' nodes and selves, frameworks' fwroles) into @out,
+ * when not NULL; returns how many there are. */
+static uint32_t mc__clients(mc_engine_t *e, struct mc__client **out)
+{
+    uint32_t n = 0;
+    for (uint32_t r = 0; r < e->nroles; r++) {
+        if (out) {
+            out[n] = &e->roles[r]->node;
+            out[n + 1] = &e->roles[r]->self;
+        }
+        n += 2;
+    }
+    for (uint32_t f = 0; f < e->nfws_slots; f++)
+        for (uint32_t i = 0; e->fws[f] && i < e->fws[f]->nroles; i++, n++)
+            if (out)
+                out[n] = &e->fws[f]->roles[i].c;
+    return n;
+}
+
+/* C1, S > 1, on the control thread before a cycle: gives every client's
+ * slots room for the dims live now. Every slot is zero between cycles, so
+ * new zeroed ones replace them; all or nothing (MC_ENOMEM: the old ones
+ * stay, and so does the room they have). */
+int mc__slots_fit(mc_engine_t *e)
+{
+    if (e->nshards == 1 || e->nlive <= e->slot_dims)
+        return MC_OK;
+    size_t head = offsetof(struct mc__cslot, alloc);
+    size_t size = (head + e->nlive * sizeof(int64_t) + 63) & ~(size_t)63;
+    size = size < MC__SLOT_MIN ? MC__SLOT_MIN : size;
+    uint32_t n = mc__clients(e, NULL);
+    struct mc__client **cs = malloc((n ? n : 1) * sizeof(*cs));
+    char **fresh = calloc(n ? n : 1, sizeof(*fresh));
+    int rc = cs && fresh ? MC_OK : MC_ENOMEM;
+    for (uint32_t i = 0; i < n && rc == MC_OK; i++)
+        if (!(fresh[i] = mc__zalloc_lines(e->nshards, size)))
+            rc = MC_ENOMEM;
+    if (rc == MC_OK) {
+        mc__clients(e, cs);
+        for (uint32_t i = 0; i < n; i++) {
+            free(cs[i]->slots);
+            cs[i]->slots = fresh[i];
+            fresh[i] = NULL;
+        }
+        e->slot_size = size;
+        e->slot_dims = (uint32_t)((size - head) / sizeof(int64_t));
+    }
+    for (uint32_t i = 0; fresh && i < n; i++)
+        free(fresh[i]);
+    free(fresh);
+    free(cs);
+    return rc;
 }
 
 static void mc__view_remove(struct mc__vent *v)
@@ -825,7 +885,7 @@ void mc__role_floor(mc_engine_t *e, struct mc__role *r, uint32_t shard)
     int64_t q[MC_ENGINE_MAX_DIMS];
     mc__qty(e, q, &r->guarantee);
     for (struct mc__role *x = r; x; x = x->parent) {
-        struct mc__cslot *sl = &x->node.slots[shard];
+        struct mc__cslot *sl = mc__slot(e, &x->node, shard);
         double floor = mc__share_of(e, q, x->node.weight);
         if (floor > sl->floor) {
             sl->floor = floor;
@@ -875,18 +935,18 @@ void mc__scales_set(mc_engine_t *e)
 static void mc__client_commit(const mc_engine_t *e, struct mc__shard *sh, struct mc__client *c,
                               const int64_t *q)
 {
-    int64_t *alloc = c->alloc;
-    uint64_t *count = &c->count;
     if (c->slots) {
-        struct mc__cslot *sl = &c->slots[sh->id];
+        struct mc__cslot *sl = mc__slot(e, c, sh->id);
         if (!sl->count) /* the first this cycle: listed for mc__fold() */
             sh->touched[sh->ntouched++] = c;
-        alloc = sl->alloc;
-        count = &sl->count;
+        for (uint32_t i = 0; i < e->nlive; i++)
+            sl->alloc[i] += q[e->live[i]];
+        sl->count++;
+        return;
     }
     for (uint32_t i = 0; i < e->nlive; i++) /* q is zero beyond the live dims */
-        alloc[e->live[i]] += q[e->live[i]];
-    (*count)++;
+        c->alloc[e->live[i]] += q[e->live[i]];
+    c->count++;
 }
 
 /* Commits the allocation @q to the fwrole of view entry @v, the first
@@ -906,7 +966,7 @@ void mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const 
         __builtin_prefetch(mc__fwrole_of(c));
         __builtin_prefetch(&c->weight);
         if (e->nshards > 1) /* the address waits for the line of weight and slots */
-            __builtin_prefetch(&c->slots[sh->id], 1);
+            __builtin_prefetch(mc__slot(e, c, sh->id), 1);
         else
             __builtin_prefetch(&c->count, 1);
     }
@@ -938,7 +998,7 @@ void mc__estimates(const mc_engine_t *e, const struct mc__shard *sh)
 {
     for (uint32_t i = 0; i < sh->ntouched; i++) {
         struct mc__client *c = sh->touched[i];
-        struct mc__cslot *sl = &c->slots[sh->id];
+        struct mc__cslot *sl = mc__slot(e, c, sh->id);
         sl->est = mc__share_plus(e, c->alloc, sl->alloc, sh->scale, c->weight);
     }
 }
@@ -947,13 +1007,14 @@ void mc__estimates(const mc_engine_t *e, const struct mc__shard *sh)
  * line for where its slots are, then its part and its allocation, lines
  * another core wrote): each pass asks for a client's first line
  * 2 * MC__STAGE clients ahead and for the other two MC__STAGE ahead. */
-static inline void mc__fold_ahead(const struct mc__shard *sh, uint32_t k, uint32_t i)
+static inline void mc__fold_ahead(const mc_engine_t *e, const struct mc__shard *sh, uint32_t k,
+                                  uint32_t i)
 {
     if (i + 2 * MC__STAGE < sh->ntouched)
         __builtin_prefetch(sh->touched[i + 2 * MC__STAGE]);
     if (i + MC__STAGE < sh->ntouched) {
         struct mc__client *c = sh->touched[i + MC__STAGE];
-        __builtin_prefetch(&c->slots[k], 1);
+        __builtin_prefetch(mc__slot(e, c, k), 1);
         __builtin_prefetch(&c->count, 1);
     }
 }
@@ -967,17 +1028,17 @@ static inline void mc__fold_ahead(const struct mc__shard *sh, uint32_t k, uint32
  * left alone costs no read of their parts' lines, which other cores wrote. */
 double mc__fold(mc_engine_t *e)
 {
-    /* a part is non-zero in the live dims only (mc__client_commit) */
+    /* a part holds the live dims only (mc__client_commit) */
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__shard *sh = &e->shards[k];
         for (uint32_t i = 0; i < sh->ntouched; i++) {
-            mc__fold_ahead(sh, k, i);
+            mc__fold_ahead(e, sh, k, i);
             struct mc__client *c = sh->touched[i];
-            struct mc__cslot *sl = &c->slots[k];
+            struct mc__cslot *sl = mc__slot(e, c, k);
             for (uint32_t j = 0; j < e->nlive; j++) {
                 uint32_t d = e->live[j];
-                c->alloc[d] += sl->alloc[d];
-                sl->alloc[d] = 0;
+                c->alloc[d] += sl->alloc[j];
+                sl->alloc[j] = 0;
             }
             c->count += sl->count;
             sl->count = 0;
@@ -989,9 +1050,9 @@ double mc__fold(mc_engine_t *e)
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__shard *sh = &e->shards[k];
         for (uint32_t i = 0; i < sh->ntouched; i++) {
-            mc__fold_ahead(sh, k, i);
+            mc__fold_ahead(e, sh, k, i);
             struct mc__client *c = sh->touched[i];
-            struct mc__cslot *sl = &c->slots[k];
+            struct mc__cslot *sl = mc__slot(e, c, k);
             if (c->folded < 0) { /* the first of its parts: the client's share now */
                 c->folded = mc__share_of(e, c->alloc, c->weight);
                 mc__client_mark(e, c); /* its key changed (R1) */
@@ -1008,9 +1069,9 @@ double mc__fold(mc_engine_t *e)
             if (i + 2 * MC__STAGE < sh->nfloored) /* as above: the role, then its part */
                 __builtin_prefetch(&e->roles[sh->floored[i + 2 * MC__STAGE]]->node);
             if (i + MC__STAGE < sh->nfloored)
-                __builtin_prefetch(&e->roles[sh->floored[i + MC__STAGE]]->node.slots[k], 1);
+                __builtin_prefetch(mc__slot(e, &e->roles[sh->floored[i + MC__STAGE]]->node, k), 1);
             for (struct mc__role *x = e->roles[sh->floored[i]]; x; x = x->parent) {
-                x->node.slots[k].floor = 0;
+                mc__slot(e, &x->node, k)->floor = 0;
                 mc__client_mark(e, &x->node);
             }
         }
@@ -1024,10 +1085,11 @@ double mc__fold(mc_engine_t *e)
 bool mc__client_folded(const mc_engine_t *e, const struct mc__client *c)
 {
     for (uint32_t k = 0; c->slots && k < e->nshards; k++) {
-        if (c->slots[k].count || c->slots[k].floor != 0 || c->slots[k].est != 0)
+        const struct mc__cslot *sl = mc__slot(e, c, k);
+        if (sl->count || sl->floor != 0 || sl->est != 0)
             return false;
-        for (uint32_t d = 0; d < MC_ENGINE_MAX_DIMS; d++)
-            if (c->slots[k].alloc[d])
+        for (uint32_t j = 0; j < e->slot_dims; j++)
+            if (sl->alloc[j])
                 return false;
     }
     return true;

@@ -363,6 +363,10 @@ int mc_engine_create(mc_engine_t **out, const struct mc_engine_config *cfg)
     mc_idmap_init(&e->role_ids);
     atomic_init(&e->cycle_seq, 0);
     atomic_init(&e->stop, 0);
+    /* a client's slot (S > 1) starts at two lines, room for 13 live dims
+     * (drf.c mc__slots_fit grows them all when more are live) */
+    e->slot_size = MC__SLOT_MIN;
+    e->slot_dims = (uint32_t)((e->slot_size - offsetof(struct mc__cslot, alloc)) / sizeof(int64_t));
     e->dim_of = malloc(MC_SYM_MAX);
     e->shards = mc__zalloc_lines(e->nshards, sizeof(*e->shards));
     if (!e->dim_of || !e->shards || mc__sorter_init(e, &e->top))

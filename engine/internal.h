@@ -51,13 +51,23 @@ struct mc__vent;
  * shard k's key (drf.c V2) reads the slot's first line anyway. est: the
  * share shard k counted, written by shard k when its visits are done
  * (mc__estimates), read and zeroed by the control thread in the fold (after
- * every shard's done, S2). */
+ * every shard's done, S2). alloc: by the index of a dim in e->live (the
+ * dims a commit adds to), e->slot_dims of them. A client's S slots are one
+ * array of e->slot_size bytes each (mc__slot), at least MC__SLOT_MIN: the
+ * lines the shards write (each slot's first) are two apart, since a core
+ * that reads one line also fetches the other of its aligned 128-byte pair
+ * (with one line apart, DeclineOffers 10,000 x 1,000 on two shards took
+ * 15 % longer: bench/README.md), and the parts of a large cluster's many
+ * clients take a few lines each, not the room of every dimension there
+ * could be (MC_ENGINE_MAX_DIMS). */
+#define MC__SLOT_MIN 128u
+
 struct mc__cslot {
     uint64_t count;
     double floor;
     double est;
-    int64_t alloc[MC_ENGINE_MAX_DIMS];
-} __attribute__((aligned(64)));
+    int64_t alloc[];
+};
 
 /* A client of a DRF sorter: a role's subtree (node), a role's own frameworks
  * (self), or one framework in one role (fwrole). Shared by all shards.
@@ -69,7 +79,7 @@ struct mc__cslot {
  *   weight, name, kind, owner, ordered: written by the control thread between
  *           cycles (ordered when a cycle starts, before it publishes cycle_seq: S2). */
 struct mc__client {
-    struct mc__cslot *slots;
+    char *slots; /* [S] slots of e->slot_size bytes: mc__slot() */
     double weight;
     const char *name;
     struct mc__sorter *sorter; /* the sorter it is in (NULL: none) */
@@ -436,6 +446,11 @@ struct mc_engine {
      * orders the two */
     uint8_t live[MC_ENGINE_MAX_DIMS];
     uint32_t nlive;
+    /* S > 1: the live dims a client's slot has room for, and its size (a
+     * multiple of a cache line); grown when a cycle starts with more dims
+     * live (drf.c mc__slots_fit), when every slot is zero (C1) */
+    uint32_t slot_dims;
+    size_t slot_size;
     uint32_t nquota; /* roles with a guarantee or a limit */
 
     bool views_stale;                    /* the cluster total or a weight changed (drf.c V2) */
@@ -502,6 +517,14 @@ void *mc__zalloc_lines(size_t n, size_t size);
 
 int mc__sorter_init(mc_engine_t *e, struct mc__sorter *s);
 void mc__sorter_fini(mc_engine_t *e, struct mc__sorter *s);
+/* Shard @k's slot of @c (S > 1). */
+static inline struct mc__cslot *mc__slot(const mc_engine_t *e, const struct mc__client *c,
+                                         uint32_t k)
+{
+    return (struct mc__cslot *)(void *)(c->slots + (size_t)k * e->slot_size);
+}
+
+int mc__slots_fit(mc_engine_t *e);
 int mc__client_init(mc_engine_t *e, struct mc__client *c, uint8_t kind, void *owner,
                     const char *name, double weight);
 void mc__client_fini(struct mc__client *c);

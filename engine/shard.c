@@ -1326,6 +1326,8 @@ int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *stats)
             mc__grow(&sh->fstart, &sh->capfstart, e->nfws_slots + 1, sizeof(*sh->fstart)))
             return MC_ENOMEM;
     }
+    if (mc__slots_fit(e)) /* C1: room in the parts for every live dim */
+        return MC_ENOMEM;
     if (e->nquota)
         mc__quota_prepare(e);
     else

@@ -84,8 +84,11 @@ static void agent_free_is_total(void *arg, const struct mc_agent_info *a)
 }
 
 /* One engine of @shards shards, a cycle whose k-th allocation on fails.
+ * With @wide the agents have more scalar names than a client's part has
+ * room for at first, so with several shards the cycle first gives every
+ * client bigger parts (drf.c mc__slots_fit), and that fails in turn too.
  * Returns how many allocations the cycle asked for. */
-static unsigned long run(unsigned shards, unsigned long k, bool *complete)
+static unsigned long run(unsigned shards, bool wide, unsigned long k, bool *complete)
 {
     struct got g = {0};
     struct mc_engine_config cfg = {.shards = shards, .on_offers = on_offers, .cb_arg = &g};
@@ -94,7 +97,9 @@ static unsigned long run(unsigned shards, unsigned long k, bool *complete)
     /* every third agent has a reservation for batch (the offer to web is a
      * copy), and web has a guarantee (a quota stage, budgets, copies) */
     mc_res_t r = MC_RES_INIT, rr = MC_RES_INIT, q = MC_RES_INIT;
-    mc_test_res(&r, "cpus:8;mem:8192;ports:[31000-31099]");
+    mc_test_res(&r, wide ? "cpus:8;mem:8192;disk:100;gpus:1;s1:1;s2:1;s3:1;s4:1;s5:1;s6:1;s7:1;"
+                           "s8:1;s9:1;s10:1;ports:[31000-31099]"
+                         : "cpus:8;mem:8192;ports:[31000-31099]");
     mc_test_res(&rr, "cpus:6;mem:6144;cpus(batch):2;mem(batch):2048;ports:[31000-31099]");
     mc_test_res(&q, "cpus:16;mem:16384");
     assert_int_equal(mc_engine_role_set(e, "web", 0, &q, NULL), MC_OK);
@@ -153,26 +158,33 @@ static unsigned long run(unsigned shards, unsigned long k, bool *complete)
     return made;
 }
 
-static void every_allocation(unsigned shards)
+static void every_allocation(unsigned shards, bool wide)
 {
     bool complete = false;
     unsigned long k = 0, made = 0;
     while (!complete)
-        made = run(shards, ++k, &complete);
-    print_message("%u shards: %lu allocations in a cycle, each made to fail\n", shards, made);
+        made = run(shards, wide, ++k, &complete);
+    print_message("%u shards%s: %lu allocations in a cycle, each made to fail\n", shards,
+                  wide ? ", 14 scalar names" : "", made);
     assert_true(made > 0); /* the cycle allocates: the test exercised something */
 }
 
 static void test_one_shard(void **state)
 {
     (void)state;
-    every_allocation(1);
+    every_allocation(1, false);
 }
 
 static void test_two_shards(void **state)
 {
     (void)state;
-    every_allocation(2);
+    every_allocation(2, false);
+}
+
+static void test_two_shards_wide(void **state)
+{
+    (void)state;
+    every_allocation(2, true);
 }
 
 int main(void)
@@ -180,6 +192,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_shard),
         cmocka_unit_test(test_two_shards),
+        cmocka_unit_test(test_two_shards_wide),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

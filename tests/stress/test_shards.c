@@ -6,6 +6,7 @@
  * ThreadSanitizer in CI (label "concurrency"). */
 #include "common/mc_test.h"
 #include "engine/engine.h"
+#include "engine/sym.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -415,6 +416,58 @@ static void test_fairness_error_is_the_largest_gap(void **state)
     mc_engine_destroy(e);
 }
 
+/* A client's part for a shard starts with room for 13 scalar names; a
+ * cycle that starts with more names in the cluster gives every part room
+ * for them (drf.c mc__slots_fit). Agents of 16 names join after a first
+ * cycle; the next cycle offers every agent once, and what the frameworks
+ * then hold counts every name, the last included, at every shard count. */
+static double fw_names_sum;
+
+static void sum_fw_names(void *arg, const struct mc_fw_info *fw)
+{
+    uint32_t nic = mc_sym_find("nic", 3);
+    fw_names_sum += (double)mc_res_quantity(fw->alloc, nic) / MC_MILLI;
+    *(double *)arg += (double)mc_res_quantity(fw->alloc, 1 /* cpus */) / MC_MILLI;
+}
+
+static void test_parts_grow_with_the_names(void **state)
+{
+    for (unsigned i = 0; i < sizeof(shard_counts) / sizeof(shard_counts[0]); i++) {
+        struct log l = {.n = 0, .now = 0};
+        mc_engine_t *e = make(shard_counts[i], &l, 3);
+        add_agents(e, 40, "cpus:4;mem:4096");
+        char id[32];
+        for (int f = 0; f < 8; f++) {
+            const char *rs[] = {f % 2 ? "r1" : "r0"};
+            snprintf(id, sizeof(id), "f%d", f);
+            assert_int_equal(mc_engine_framework_add(e, id, rs, 1, NULL, 0), MC_OK);
+        }
+        struct mc_cycle_stats st;
+        assert_int_equal(mc_engine_allocate(e, &st), MC_OK);
+        assert_int_equal(st.offers, 40);
+        books(e);
+        for (int k = 0; k < l.n; k++)
+            assert_int_equal(mc_engine_decline(e, l.o[k].fw, l.o[k].agent, 0), MC_OK);
+        log_clear(&l);
+        for (int a = 0; a < 40; a++) {
+            snprintf(id, sizeof(id), "w%d", a);
+            add_agent(e, id,
+                      "cpus:4;mem:4096;disk:1000;gpus:1;ssd:100;fpga:2;tpu:1;x1:1;x2:1;x3:1;"
+                      "x4:1;x5:1;x6:1;x7:1;x8:1;nic:3");
+        }
+        assert_int_equal(mc_engine_allocate(e, &st), MC_OK);
+        assert_int_equal(st.offers, 80); /* every agent, once */
+        books(e);
+        double cpus = 0;
+        fw_names_sum = 0;
+        mc_engine_frameworks(e, sum_fw_names, &cpus);
+        assert_true(cpus == 320.0);
+        assert_true(fw_names_sum == 120.0);
+        log_clear(&l);
+        mc_engine_destroy(e);
+    }
+}
+
 /* Quota is exact at every shard count: the headroom for an unmet guarantee
  * stays free to the thousandth, a limit is never passed, and everything else
  * is offered (work conservation). */
@@ -641,6 +694,7 @@ int main(void)
         cmocka_unit_test(test_random_streams_keep_the_books),
         cmocka_unit_test(test_fairness_against_one_shard),
         cmocka_unit_test(test_fairness_error_is_the_largest_gap),
+        cmocka_unit_test(test_parts_grow_with_the_names),
         cmocka_unit_test(test_quota_exact_at_every_shard_count),
         cmocka_unit_test(test_refresh_lists_floors),
         cmocka_unit_test(test_refresh_sorts_every_size),
