@@ -814,7 +814,8 @@ void mc__role_iter_init(struct mc__role_iter *it, mc_engine_t *e, uint32_t shard
 
 /* The next role in this shard's DRF order: a depth-first walk of the role
  * tree, siblings in view order, a role yielded where its self entry sorts
- * among its children, subtrees without active frameworks skipped. The walk
+ * among its children (a leaf role, whose self entry is its children's only
+ * one, where its node sorts), subtrees without active frameworks skipped. The walk
  * is lazy, so a visit that gives the agent away early touches few roles.
  * Entries only move right during a cycle (V1), and the walk keeps each
  * level's successor before it looks at an entry, so it never loses one; an
@@ -834,7 +835,9 @@ struct mc__role *mc__role_iter_next(struct mc__role_iter *it)
             continue;
         v->stamp = it->visit;
         struct mc__role *r = v->c->owner;
-        if (v->c->kind == MC__ROLE_SELF) {
+        if (v->c->kind == MC__ROLE_SELF || r->leaf) {
+            /* a leaf's node stands for its self entry, the only one in its
+             * children's view: no walk into that view (a line per role) */
             if (r->nactive && it->role_ok[r->idx])
                 return r;
         } else if (r->nactive_subtree && it->ok_subtree[r->idx] && it->depth < MC__ROLE_DEPTH) {

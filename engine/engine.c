@@ -224,6 +224,7 @@ static struct mc__role *mc__role_ensure(mc_engine_t *e, const char *name, int *r
         goto out_free;
     r->sym = (uint32_t)sym;
     r->parent = parent;
+    r->leaf = true;
     r->idx = e->nroles;
     if (mc__client_init(e, &r->node, MC__ROLE_NODE, r, r->name, 1.0) ||
         mc__client_init(e, &r->self, MC__ROLE_SELF, r, r->name, 1.0) ||
@@ -240,6 +241,8 @@ static struct mc__role *mc__role_ensure(mc_engine_t *e, const char *name, int *r
         if (g->guarantee.n)
             r->groot = g;
     e->roles[e->nroles++] = r;
+    if (parent)
+        parent->leaf = false;
     *rc = MC_OK;
     return r;
 out_free:
@@ -1373,6 +1376,9 @@ int mc_engine_check(const mc_engine_t *e, char *why, size_t size)
         if (active != role->nactive || deflt != role->nactive_default)
             MC__FAIL("role %s: its counts of active frameworks differ from its frameworks",
                      role->name);
+        if (role->leaf != (role->children.views[0].n == 1)) /* drf.c mc__role_iter_next */
+            MC__FAIL("role %s: %s, and %u entries in its children's view", role->name,
+                     role->leaf ? "a leaf" : "not a leaf", role->children.views[0].n);
         /* every view is a well-formed skip list, and one the next cycle
          * does not refresh holds its clients' keys (drf.c V2, R3) */
         for (uint32_t k = 0; k < e->nshards; k++)
