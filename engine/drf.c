@@ -103,14 +103,11 @@ static inline __attribute__((always_inline)) double
 mc__share_plus(const mc_engine_t *e, const int64_t *alloc, const int64_t *part, const double *scale,
                double weight)
 {
-    /* a part has room for slot_dims dims: every live one during a cycle
-     * (mc__slots_fit), and between cycles, when it is all zero, maybe not */
     double s = 0;
-    uint32_t np = part ? e->slot_dims : 0;
     for (uint32_t i = 0; i < e->nlive; i++) {
         uint32_t d = e->live[i];
         double x = alloc[d] > 0 ? (double)alloc[d] / (double)e->total[d] : 0;
-        if (i < np && part[i] > 0)
+        if (part && part[i] > 0)
             x += (double)part[i] * scale[d];
         if (x > s)
             s = x;
@@ -159,8 +156,11 @@ static void mc__client_key(const mc_engine_t *e, const struct mc__client *c, dou
     *count = c->count;
 }
 
-/* @v's shard's key of its client (V2). Context: that shard, or the control
- * thread between cycles. */
+/* @v's shard's key of its client (V2). Context: that shard during a cycle,
+ * when its part has room for every live dim (mc__slots_fit). Between
+ * cycles every part is zero (C1) and mc__client_key() gives the same key
+ * without reading a part, which may have room for fewer dims than are live
+ * by then. */
 static inline __attribute__((always_inline)) void
 mc__vent_key(const mc_engine_t *e, const struct mc__vent *v, double *share, uint64_t *count)
 {
@@ -515,10 +515,10 @@ int mc__sorter_insert(mc_engine_t *e, struct mc__sorter *s, struct mc__client *c
         }
         if (w->n == 1) { /* R4: the sole member's key may be old; now it orders */
             struct mc__vent *o = w->all[0];
-            mc__vent_key(e, o, &o->share, &o->count);
+            mc__client_key(e, o->c, &o->share, &o->count);
         }
         struct mc__vent *v = &c->vents[k];
-        mc__vent_key(e, v, &v->share, &v->count);
+        mc__client_key(e, c, &v->share, &v->count);
         v->view = w;
         v->stamp = 0;
         v->idx = w->n;
@@ -787,7 +787,7 @@ bool mc__view_ok(const mc_engine_t *e, const struct mc__sorter *s, uint32_t shar
             continue;
         double share;
         uint64_t count;
-        mc__vent_key(e, v, &share, &count);
+        mc__client_key(e, v->c, &share, &count); /* C1: every part zero */
         if (v->share != share || v->count != count)
             return false;
     }
