@@ -175,7 +175,8 @@ struct mc__role {
     struct mc__sorter children; /* child nodes + self */
     struct mc__sorter fws;      /* fwrole clients */
     bool leaf;                  /* no child roles (none is ever removed): its children
-                                 * sorter holds its self entry alone */
+                                 * sorter holds its self entry alone; set by the
+                                 * control thread between cycles (S2) */
     uint32_t nactive;           /* fwroles of this role not suppressed */
     uint32_t nactive_default;   /* of those, the ones with the default minimum offer */
     uint32_t nactive_subtree;   /* the same over its subtree */
