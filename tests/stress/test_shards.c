@@ -421,13 +421,15 @@ static void test_fairness_error_is_the_largest_gap(void **state)
  * for them (drf.c mc__slots_fit). Agents of 16 names join after a first
  * cycle; the next cycle offers every agent once, and what the frameworks
  * then hold counts every name, the last included, at every shard count. */
-static double fw_names_sum;
+struct held {
+    double cpus, nic;
+};
 
-static void sum_fw_names(void *arg, const struct mc_fw_info *fw)
+static void sum_held(void *arg, const struct mc_fw_info *fw)
 {
-    uint32_t nic = mc_sym_find("nic", 3);
-    fw_names_sum += (double)mc_res_quantity(fw->alloc, nic) / MC_MILLI;
-    *(double *)arg += (double)mc_res_quantity(fw->alloc, 1 /* cpus */) / MC_MILLI;
+    struct held *h = arg;
+    h->cpus += (double)mc_res_quantity(fw->alloc, 1 /* cpus */) / MC_MILLI;
+    h->nic += (double)mc_res_quantity(fw->alloc, mc_sym_find("nic", 3)) / MC_MILLI;
 }
 
 static void test_parts_grow_with_the_names(void **state)
@@ -458,11 +460,10 @@ static void test_parts_grow_with_the_names(void **state)
         assert_int_equal(mc_engine_allocate(e, &st), MC_OK);
         assert_int_equal(st.offers, 80); /* every agent, once */
         books(e);
-        double cpus = 0;
-        fw_names_sum = 0;
-        mc_engine_frameworks(e, sum_fw_names, &cpus);
-        assert_true(cpus == 320.0);
-        assert_true(fw_names_sum == 120.0);
+        struct held h = {0, 0};
+        mc_engine_frameworks(e, sum_held, &h);
+        assert_true(h.cpus == 320.0); /* 80 agents of 4 */
+        assert_true(h.nic == 120.0);  /* 40 of 3 */
         log_clear(&l);
         mc_engine_destroy(e);
     }
