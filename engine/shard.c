@@ -618,7 +618,8 @@ static int64_t mc__estimate_one(mc_engine_t *e, struct mc__role *r, uint32_t d, 
 static void mc__reserve(mc_engine_t *e, struct mc__role *r, mc_res_t *off, bool stage1,
                         struct mc__grant *g)
 {
-    memset(g, 0, sizeof(*g));
+    for (uint32_t d = 0; d < e->ndims; d++) /* the dims mc__give_back() reads */
+        g->q[d] = g->surplus[d] = 0;
     mc__shrink(e, r, off, stage1, mc__reserve_one, g);
 }
 
@@ -639,7 +640,7 @@ static void mc__quota_prepare(mc_engine_t *e)
     e->quota_stage = false;
     for (uint32_t i = 0; i < e->nroles; i++) {
         struct mc__role *r = e->roles[i];
-        for (uint32_t d = 0; d < MC_ENGINE_MAX_DIMS; d++)
+        for (uint32_t d = 0; d < e->ndims; d++) /* no other dim is read before it is zeroed */
             atomic_store_explicit(&r->consumed[d], 0, MC__RELAXED);
         e->guarantees |= r->guarantee.n > 0;
         e->quota_stage |= r->guarantee.n && r->nactive;
