@@ -463,7 +463,7 @@ static uint32_t mc__clients(mc_engine_t *e, struct mc__client **out)
  * stay, and so does the room they have). */
 int mc__slots_fit(mc_engine_t *e)
 {
-    if (e->nshards == 1 || e->nlive <= e->slot_dims)
+    if (e->nshards == 1 || e->nlive <= mc__slot_dims(e))
         return MC_OK;
     size_t head = offsetof(struct mc__cslot, alloc);
     size_t size = (head + e->nlive * sizeof(int64_t) + 63) & ~(size_t)63;
@@ -483,7 +483,6 @@ int mc__slots_fit(mc_engine_t *e)
             fresh[i] = NULL;
         }
         e->slot_size = size;
-        e->slot_dims = (uint32_t)((size - head) / sizeof(int64_t));
     }
     for (uint32_t i = 0; fresh && i < n; i++)
         free(fresh[i]);
@@ -1091,7 +1090,7 @@ bool mc__client_folded(const mc_engine_t *e, const struct mc__client *c)
         const struct mc__cslot *sl = mc__slot(e, c, k);
         if (sl->count || sl->floor != 0 || sl->est != 0)
             return false;
-        for (uint32_t j = 0; j < e->slot_dims; j++)
+        for (uint32_t j = 0, n = mc__slot_dims(e); j < n; j++)
             if (sl->alloc[j])
                 return false;
     }

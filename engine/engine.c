@@ -369,7 +369,6 @@ int mc_engine_create(mc_engine_t **out, const struct mc_engine_config *cfg)
     /* a client's slot (S > 1) starts at two lines, room for 13 live dims
      * (drf.c mc__slots_fit grows them all when more are live) */
     e->slot_size = MC__SLOT_MIN;
-    e->slot_dims = (uint32_t)((e->slot_size - offsetof(struct mc__cslot, alloc)) / sizeof(int64_t));
     e->dim_of = malloc(MC_SYM_MAX);
     e->shards = mc__zalloc_lines(e->nshards, sizeof(*e->shards));
     if (!e->dim_of || !e->shards || mc__sorter_init(e, &e->top))

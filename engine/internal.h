@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <ck_ring.h>
@@ -52,7 +53,7 @@ struct mc__vent;
  * share shard k counted, written by shard k when its visits are done
  * (mc__estimates), read and zeroed by the control thread in the fold (after
  * every shard's done, S2). alloc: by the index of a dim in e->live (the
- * dims a commit adds to), e->slot_dims of them. A client's S slots are one
+ * dims a commit adds to), mc__slot_dims() of them. A client's S slots are one
  * array of e->slot_size bytes each (mc__slot), at least MC__SLOT_MIN: the
  * lines the shards write (each slot's first) are two apart, since a core
  * that reads one line also fetches the other of its aligned 128-byte pair
@@ -449,10 +450,11 @@ struct mc_engine {
      * orders the two */
     uint8_t live[MC_ENGINE_MAX_DIMS];
     uint32_t nlive;
-    /* S > 1: the live dims a client's slot has room for, and its size (a
-     * multiple of a cache line); grown when a cycle starts with more dims
-     * live (drf.c mc__slots_fit), when every slot is zero (C1) */
-    uint32_t slot_dims;
+    /* S > 1: the size of a client's slot (a multiple of a cache line;
+     * mc__slot_dims: the live dims it has room for); grown by the control
+     * thread when a cycle starts with more dims live (drf.c mc__slots_fit),
+     * when every slot is zero (C1), before the cycle's release of cycle_seq
+     * (shard.c S2) */
     size_t slot_size;
     uint32_t nquota; /* roles with a guarantee or a limit */
 
@@ -520,6 +522,12 @@ void *mc__zalloc_lines(size_t n, size_t size);
 
 int mc__sorter_init(mc_engine_t *e, struct mc__sorter *s);
 void mc__sorter_fini(mc_engine_t *e, struct mc__sorter *s);
+/* The live dims a slot has room for. */
+static inline uint32_t mc__slot_dims(const mc_engine_t *e)
+{
+    return (uint32_t)((e->slot_size - offsetof(struct mc__cslot, alloc)) / sizeof(int64_t));
+}
+
 /* Shard @k's slot of @c (S > 1). */
 static inline struct mc__cslot *mc__slot(const mc_engine_t *e, const struct mc__client *c,
                                          uint32_t k)
