@@ -130,14 +130,19 @@ static uint64_t mc__rand(uint64_t *s)
     return r;
 }
 
-/* Uniform in [0, n) without modulo bias. */
+/* Uniform in [0, n), n > 0, without modulo bias: a draw in the last run of
+ * n values of the 64-bit range (cut short unless n divides 2^64) is drawn
+ * again. The run of a draw r starts at r - r % n, and the last run is the
+ * one that starts above UINT64_MAX - n: one division a draw, where the
+ * limit UINT64_MAX - UINT64_MAX % n took a second, most of a shuffle. */
 static uint32_t mc__rand_below(uint64_t *s, uint32_t n)
 {
-    uint64_t limit = UINT64_MAX - UINT64_MAX % n, r;
-    do
+    uint64_t r, j;
+    do {
         r = mc__rand(s);
-    while (r >= limit);
-    return (uint32_t)(r % n);
+        j = r % n;
+    } while (r - j > UINT64_MAX - n);
+    return (uint32_t)j;
 }
 
 void mc_engine_seed(mc_engine_t *e, uint64_t seed)
