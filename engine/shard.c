@@ -878,7 +878,8 @@ static void mc__apply(struct mc__shard *sh, struct mc__agent *a, struct mc__fwro
         a->s1_cycle = sh->e->cycles;
     }
     d->fw = fr->fw_idx;
-    d->agent_id = a->id; /* publication then need not read the agent again */
+    sh->fstart[d->fw + 1]++; /* P1: counted for mc__group() */
+    d->agent_id = a->id;     /* publication then need not read the agent again */
     d->agent_udata = a->udata;
     d->role = fr->role;
     d->seq = sh->nseq++;
@@ -1042,11 +1043,7 @@ static bool mc__blocked(const mc_engine_t *e, const struct mc__agent *a)
 static void mc__group(struct mc__shard *sh)
 {
     mc_engine_t *e = sh->e;
-    uint32_t nf = e->nfws_slots, *start = sh->fstart;
-    memset(start, 0, (nf + 1) * sizeof(*start)); /* room: mc__cycle() */
-    for (struct mc__chunk *c = sh->own; c; c = c->own)
-        for (uint32_t j = 0; j < c->n; j++)
-            start[c->d[j].fw + 1]++;
+    uint32_t nf = e->nfws_slots, *start = sh->fstart; /* start[f + 1]: f's count */
     for (uint32_t f = 0; f < nf; f++)
         start[f + 1] += start[f];
     /* a stable counting sort: each framework's offers in decision order;
@@ -1076,6 +1073,9 @@ static void mc__shard_run(struct mc__shard *sh, uint32_t seq)
     sh->rc = MC_OK;
     sh->own = NULL;
     sh->own_end = &sh->own;
+    /* each decision counts itself for its framework (mc__apply), so that
+     * grouping reads the decisions once (P1); room: mc__cycle() */
+    memset(sh->fstart, 0, (e->nfws_slots + 1) * sizeof(*sh->fstart));
     if (e->ndirty) {
         /* pair: the control thread's release store of sorted_seq, after it
          * sorted the listed sorters (drf.c R2) */
