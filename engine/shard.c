@@ -1111,11 +1111,12 @@ static void mc__shard_run(struct mc__shard *sh, uint32_t seq)
         if (i + MC__PREFETCH / 2 < n) { /* its record has arrived by now */
             const struct mc__agent *b = sh->cand[i + MC__PREFETCH / 2];
             __builtin_prefetch(b->free.items);
-            /* where an offer adds its hold: after the agent's holds (an
-             * address of integers: holds may be NULL, and a prefetch of no
-             * memory does nothing) */
+            /* where an offer adds its hold: after the agent's holds, both
+             * lines of a record that straddles two (an address of integers:
+             * holds may be NULL, and a prefetch of no memory does nothing) */
             uintptr_t hold = (uintptr_t)b->holds + b->nholds * sizeof(*b->holds);
             __builtin_prefetch((const void *)hold, 1);
+            __builtin_prefetch((const void *)(hold + sizeof(*b->holds) - 1), 1);
         }
         struct mc__agent *a = sh->cand[i];
         if (a->free.n && !mc__blocked(e, a))
