@@ -502,7 +502,7 @@ static void mc__view_remove(struct mc__vent *v)
 
 int mc__sorter_insert(mc_engine_t *e, struct mc__sorter *s, struct mc__client *c)
 {
-    if (mc__grow(&e->sort_tmp, &e->capsort, s->views[0].n + 1, sizeof(*e->sort_tmp)) ||
+    if (mc__grow(&e->sort_keys, &e->capsort, 2 * (s->views[0].n + 1), sizeof(*e->sort_keys)) ||
         (e->nshards > 1 && mc__grow(&s->order, &s->caporder, s->views[0].n + 1, sizeof(*s->order))))
         return MC_ENOMEM;
     for (uint32_t k = 0; k < e->nshards; k++) {
@@ -582,36 +582,62 @@ void mc__charge(mc_engine_t *e, struct mc__fwrole *fr, const mc_res_t *r, int si
 
 #define MC__SORT_RUN 16 /* runs sorted by insertion before the merges */
 
+/* The order of mc__key_cmp(), on keys copied out of their entries; the
+ * entries themselves settle ties of share, count and name_key. */
+static inline bool mc__skey_less(const struct mc__skey *a, const struct mc__skey *b)
+{
+    bool ls = a->share < b->share, es = a->share == b->share;
+    bool lc = a->count < b->count, ec = a->count == b->count;
+    bool ln = a->name_key < b->name_key, en = a->name_key == b->name_key;
+    if (__builtin_expect(es & ec & en, 0)) /* names alike in their first 8 bytes */
+        return mc__vent_less(a->v, b->v);
+    return ls | (es & (lc | (ec & ln)));
+}
+
 /* Sorts @a[0..@n) by key, with @tmp room for @n more: runs of MC__SORT_RUN
  * by insertion, then merged pairwise, back and forth between the two
- * arrays. O(n log n) compares for any input, each inlined (qsort's call per
- * compare was most of R2's sort); every key is unique (mc__key_cmp), so
- * every correct sort gives the same order. */
-static void mc__vents_sort(struct mc__vent **a, struct mc__vent **tmp, uint32_t n)
+ * arrays. O(n log n) compares for any input, each inlined on keys side by
+ * side (qsort's call per compare, then a compare that read two entries,
+ * were most of R2's sort); every key is unique (mc__key_cmp), so every
+ * correct sort gives the same order. */
+static void mc__skeys_sort(struct mc__skey *a, struct mc__skey *tmp, uint32_t n)
 {
     for (uint32_t lo = 0; lo < n; lo += MC__SORT_RUN) {
         uint32_t hi = n - lo > MC__SORT_RUN ? lo + MC__SORT_RUN : n;
         for (uint32_t i = lo + 1; i < hi; i++) {
-            struct mc__vent *x = a[i];
+            struct mc__skey x = a[i];
             uint32_t k = i;
-            for (; k > lo && mc__vent_less(x, a[k - 1]); k--)
+            for (; k > lo && mc__skey_less(&x, &a[k - 1]); k--)
                 a[k] = a[k - 1];
             a[k] = x;
         }
     }
-    struct mc__vent **src = a, **dst = tmp;
+    struct mc__skey *src = a, *dst = tmp;
     for (uint64_t w = MC__SORT_RUN; w < n; w *= 2) {
         for (uint64_t lo = 0; lo < n; lo += 2 * w) {
             uint64_t mid = n - lo > w ? lo + w : n, hi = n - lo > 2 * w ? lo + 2 * w : n;
             uint64_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi)
-                dst[k++] = mc__vent_less(src[j], src[i]) ? src[j++] : src[i++];
+            if (mid == hi || !mc__skey_less(&src[mid], &src[mid - 1])) {
+                /* in order already (keys that changed little since the
+                 * last sort): copied, not merged */
+                memcpy(dst + lo, src + lo, (hi - lo) * sizeof(*dst));
+                continue;
+            }
+            /* without a branch on the compare, whose outcome is a coin toss
+             * on keys in no order: a mispredicted branch a step was most of
+             * the merges' time */
+            while (i < mid && j < hi) {
+                bool right = mc__skey_less(&src[j], &src[i]);
+                dst[k++] = right ? src[j] : src[i];
+                j += right;
+                i += !right;
+            }
             while (i < mid)
                 dst[k++] = src[i++];
             while (j < hi)
                 dst[k++] = src[j++];
         }
-        struct mc__vent **t = src;
+        struct mc__skey *t = src;
         src = dst;
         dst = t;
     }
@@ -636,6 +662,10 @@ static void mc__vents_sort(struct mc__vent **a, struct mc__vent **tmp, uint32_t 
 static void mc__sorter_sort(mc_engine_t *e, struct mc__sorter *s)
 {
     struct mc__view *w = &s->views[0];
+    if (!w->n) /* listed with every sorter (views_stale); nothing may be allocated yet */
+        return;
+    /* sort_keys and order have room for every member: mc__sorter_insert */
+    struct mc__skey *keys = e->sort_keys;
     for (uint32_t i = 0; i < w->n; i++) {
         if (i + MC__AHEAD < w->n)
             __builtin_prefetch(w->all[i + MC__AHEAD], 1);
@@ -646,11 +676,14 @@ static void mc__sorter_sort(mc_engine_t *e, struct mc__sorter *s)
         }
         struct mc__vent *v = w->all[i];
         mc__client_key(e, v->c, &v->share, &v->count);
+        keys[i] = (struct mc__skey){mc__share_bits(v->share), v->count, v->name_key, v};
     }
-    /* sort_tmp and order have room for every member: mc__sorter_insert */
-    mc__vents_sort(w->all, e->sort_tmp, w->n);
-    for (uint32_t i = 0; e->nshards > 1 && i < w->n; i++)
-        s->order[i] = (struct mc__sorted){w->all[i]->c, w->all[i]->share, w->all[i]->count};
+    mc__skeys_sort(keys, keys + w->n, w->n);
+    for (uint32_t i = 0; i < w->n; i++) {
+        struct mc__vent *v = w->all[i] = keys[i].v;
+        if (e->nshards > 1)
+            s->order[i] = (struct mc__sorted){v->c, v->share, v->count};
+    }
 }
 
 /* Shard @shard's view of @s in the order mc__sorter_sort() gave it, with

@@ -390,7 +390,7 @@ int mc_engine_create(mc_engine_t **out, const struct mc_engine_config *cfg)
 out_free:
     mc__sorter_fini(e, &e->top);
     free(e->dirty);
-    free(e->sort_tmp);
+    free(e->sort_keys);
     free(e->shards);
     free(e->dim_of);
     free(e);
@@ -475,7 +475,7 @@ void mc_engine_destroy(mc_engine_t *e)
     free(e->roles);
     mc__sorter_fini(e, &e->top);
     free(e->dirty);
-    free(e->sort_tmp);
+    free(e->sort_keys);
     free(e->dim_of);
     mc_idmap_fini(&e->fw_ids);
     mc_idmap_fini(&e->agent_ids);

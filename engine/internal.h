@@ -148,6 +148,15 @@ static inline struct mc__vent *mc__view_first(const struct mc__view *w)
     return w->lv[0].head;
 }
 
+/* A member's key as R2's sort compares it, beside its entry: the sort then
+ * reads a contiguous array instead of two entries per compare. */
+struct mc__skey {
+    uint64_t share; /* the share's bits (drf.c mc__share_bits) */
+    uint64_t count;
+    uint64_t name_key;
+    struct mc__vent *v;
+};
+
 /* A sorter: the role tree's top level, one role's children, or one role's
  * frameworks; one view per shard. */
 struct mc__sorter {
@@ -461,7 +470,9 @@ struct mc_engine {
     bool views_stale;                    /* the cluster total or a weight changed (drf.c V2) */
     struct mc__sorter **dirty;           /* sorters the next cycle refreshes (drf.c R1) */
     uint32_t ndirty, capdirty, nsorters; /* room for every sorter (mc__sorter_init) */
-    struct mc__vent **sort_tmp;          /* R2's merges (control thread): room for any sorter */
+    /* R2's sort (control thread): twice the room of any sorter, for its
+     * keys and the merges' copy (drf.c mc__sorter_sort) */
+    struct mc__skey *sort_keys;
     uint32_t capsort;
     bool ordered_stale;       /* a role's active frameworks changed: recompute ordered */
     uint64_t blocked_gen;     /* bumped when the candidates of any agent may change (B1) */

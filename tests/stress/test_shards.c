@@ -654,8 +654,37 @@ static void test_refresh_lists_floors(void **state)
     }
 }
 
+/* R2's sort compares keys copied out of the entries, names by their first
+ * 8 bytes; names alike in those fall back to the whole name. Two
+ * frameworks whose names differ only after 8 bytes, one agent, every offer
+ * declined: each cycle the one with the fewer allocations so far takes it
+ * (the count, as Mesos's sorter breaks ties of share), and on a tie of
+ * both, the first by name. Each decline changes a key, so each cycle
+ * starts with a sort (S > 1), which the books check. */
+static void test_refresh_sorts_names_alike_in_8_bytes(void **state)
+{
+    (void)state;
+    struct log l = {.n = 0, .now = 0};
+    mc_engine_t *e = make(2, &l, 1);
+    add_agent(e, "a0", "cpus:4;mem:4096");
+    const char *r[] = {"r"};
+    assert_int_equal(mc_engine_framework_add(e, "framework-b", r, 1, NULL, 0), MC_OK);
+    assert_int_equal(mc_engine_framework_add(e, "framework-a", r, 1, NULL, 0), MC_OK);
+    struct mc_cycle_stats st;
+    for (int cycle = 0; cycle < 6; cycle++) {
+        assert_int_equal(mc_engine_allocate(e, &st), MC_OK);
+        books(e);
+        assert_int_equal(l.n, 1);
+        const char *want = cycle % 2 ? "framework-b" : "framework-a";
+        assert_string_equal(l.o[0].fw, want);
+        assert_int_equal(mc_engine_decline(e, want, "a0", 0), MC_OK);
+        log_clear(&l);
+    }
+    mc_engine_destroy(e);
+}
+
 /* R2: a cycle's control thread sorts each listed sorter once (drf.c,
- * mc__vents_sort: runs of 16 by insertion, then merges back and forth
+ * mc__skeys_sort: runs of 16 by insertion, then merges back and forth
  * between two arrays) and every shard's view takes that order, which the
  * books check after each cycle. Roles of 2 to 300 frameworks take zero to
  * five merge passes, so some sorts end in the spare array and some in
@@ -761,6 +790,7 @@ int main(void)
         cmocka_unit_test(test_quota_exact_at_every_shard_count),
         cmocka_unit_test(test_refresh_lists_floors),
         cmocka_unit_test(test_refresh_sorts_every_size),
+        cmocka_unit_test(test_refresh_sorts_names_alike_in_8_bytes),
         cmocka_unit_test(test_decisions_do_not_depend_on_threads),
     };
     return cmocka_run_group_tests_name("stress/shards", tests, NULL, NULL);
