@@ -389,9 +389,10 @@ static void one_kind_shares(unsigned shards, uint64_t seed, int nagents, int nfw
     mc_engine_destroy(e);
 }
 
-/* Where every agent adds the same share δ in every name, shares add up
- * across shards, and the bound on the outcome is a proof, not a
- * measurement (docs/engine.md): one shard ends with every framework within
+/* Where every agent adds the same share δ in every name and the frameworks
+ * start equal, shares add up across shards, and the bound on the outcome
+ * is a proof, not a measurement (docs/engine.md): one shard ends with
+ * every framework within
  * δ of the others; each of S shards keeps them within one of its agents of
  * each other (its scale is the same for all of them), so S shards within
  * Sδ; both hand out the whole cluster, so their means are equal, and each
