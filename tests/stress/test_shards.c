@@ -392,11 +392,11 @@ static void one_kind_shares(unsigned shards, uint64_t seed, int nagents, int nfw
 /* Where every agent adds the same share δ in every name and the frameworks
  * start equal, shares add up across shards, and the bound on the outcome
  * is a proof, not a measurement (docs/engine.md): one shard ends with
- * every framework within
- * δ of the others; each of S shards keeps them within one of its agents of
- * each other (its scale is the same for all of them), so S shards within
- * Sδ; both hand out the whole cluster, so their means are equal, and each
- * framework's two shares differ by at most (S+1)δ. Over many seeds. */
+ * every framework within δ of the others; each of S shards keeps them
+ * within one of its agents of each other (its scale is the same for all of
+ * them), so S shards within Sδ; both hand out the whole cluster, so their
+ * means are equal, and each framework's two shares differ by at most
+ * (S+1)δ. Over many seeds. */
 static void test_fairness_one_kind_is_bounded(void **state)
 {
     (void)state;
