@@ -464,6 +464,7 @@ void mc_engine_destroy(mc_engine_t *e)
         free(e->shards[k].role_ok);
         free(e->shards[k].ok_subtree);
         free(e->shards[k].chunk);
+        mc__chunks_free(e->shards[k].spare);
         free(e->shards[k].recs);
         free(e->shards[k].fstart);
     }

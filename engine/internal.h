@@ -375,7 +375,13 @@ struct mc__shard {
     uint32_t *ok_subtree; /* by role index: such roles in its subtree */
     uint32_t caproles, capsubtree, nok;
     struct mc__chunk *chunk; /* batch being filled */
-    uint64_t nseq;           /* decisions this cycle */
+    /* the batches of the last cycle the shard made any in, for the next to
+     * fill again (linked by next): a batch is 16 KiB, past the allocator's
+     * thread caches, and published (freed) by the control thread, not the
+     * worker that allocated it. Written by the control thread after the
+     * shard's done, read by the shard after cycle_seq (S2) */
+    struct mc__chunk *spare;
+    uint64_t nseq; /* decisions this cycle */
     /* some decision this cycle owns its vector's arrays (not borrowed): set by
      * the shard, read by publication after the shard's done (S2) */
     bool owns;
@@ -589,6 +595,7 @@ void mc__view_retire(mc_engine_t *e);
 
 int mc__shards_start(mc_engine_t *e);
 void mc__shards_stop(mc_engine_t *e);
+void mc__chunks_free(struct mc__chunk *c); /* a list linked by next */
 int mc__cycle(mc_engine_t *e, struct mc_cycle_stats *st);
 int mc__filter_find(const struct mc__agent *a, uint64_t key);
 

@@ -801,10 +801,15 @@ static int mc__prepare(struct mc__shard *sh, struct mc__agent *a, struct mc__fwr
         mc__chunk_flush(sh);
     if (!sh->chunk) {
         /* P2: room for the records of every decision the new batch can hold */
-        if ((sh->e->cfg.on_offers &&
-             mc__grow(&sh->recs, &sh->caprecs, sh->nseq + MC__CHUNK, sizeof(*sh->recs))) ||
-            !(sh->chunk = malloc(sizeof(*sh->chunk))))
+        if (sh->e->cfg.on_offers &&
+            mc__grow(&sh->recs, &sh->caprecs, sh->nseq + MC__CHUNK, sizeof(*sh->recs)))
             return MC_ENOMEM;
+        if (sh->spare) {
+            sh->chunk = sh->spare;
+            sh->spare = sh->spare->next;
+        } else if (!(sh->chunk = malloc(sizeof(*sh->chunk)))) {
+            return MC_ENOMEM;
+        }
         sh->chunk->n = 0;
     }
     /* a new hold is empty until applied */
@@ -1207,6 +1212,14 @@ out_free:
     return MC_ENOMEM;
 }
 
+void mc__chunks_free(struct mc__chunk *c)
+{
+    for (struct mc__chunk *next; c; c = next) {
+        next = c->next;
+        free(c);
+    }
+}
+
 void mc__shards_stop(mc_engine_t *e)
 {
     atomic_store_explicit(&e->stop, 1, MC__RELAXED);
@@ -1301,13 +1314,16 @@ static void mc__publish(mc_engine_t *e)
         mc__call(e);
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__shard *sh = &e->shards[k];
+        if (sh->chunks) /* the batches of this cycle are kept for the next, no others */
+            mc__chunks_free(sh->spare);
         for (struct mc__chunk *c = sh->chunks, *next; c; c = next) {
             next = c->next;
             for (uint32_t j = 0; sh->owns && j < c->n; j++)
                 if (!c->d[j].borrowed)
                     mc_res_fini(&c->d[j].res);
-            free(c);
         }
+        if (sh->chunks) /* linked by next, the last one's NULL (mc__chunk_keep) */
+            sh->spare = sh->chunks;
         sh->chunks = NULL;
         sh->chunks_end = &sh->chunks;
     }
