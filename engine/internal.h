@@ -335,15 +335,19 @@ struct mc__decision {
     struct mc__decision *s1_prev; /* stage 1 only: the one before on this agent (Q6) */
 };
 
-#define MC__CHUNK     256u  /* decisions per batch */
+#define MC__CHUNK     255u  /* decisions per batch: with its header, 16 KiB (a size class) */
 #define MC__RING_SIZE 1024u /* batches in flight per shard (power of two) */
 
 struct mc__chunk {
     struct mc__chunk *next; /* in its shard's list of the cycle's batches */
     struct mc__chunk *own;  /* the same list, linked by the shard itself (shard.c P1) */
     uint32_t n;
-    struct mc__decision d[MC__CHUNK];
+    /* a decision per line, the header alone in the first (allocated on a
+     * line boundary, shard.c) */
+    struct mc__decision d[MC__CHUNK] __attribute__((aligned(64)));
 };
+_Static_assert(sizeof(struct mc__chunk) <= 16384, "a batch fits 16 KiB, not the next size class");
+_Static_assert(sizeof(struct mc__decision) == 64, "a decision per line");
 
 struct mc__shard {
     mc_engine_t *e;

@@ -807,7 +807,7 @@ static int mc__prepare(struct mc__shard *sh, struct mc__agent *a, struct mc__fwr
         if (sh->spare) {
             sh->chunk = sh->spare;
             sh->spare = sh->spare->next;
-        } else if (!(sh->chunk = malloc(sizeof(*sh->chunk)))) {
+        } else if (!(sh->chunk = aligned_alloc(64, sizeof(*sh->chunk)))) {
             return MC_ENOMEM;
         }
         sh->chunk->n = 0;
