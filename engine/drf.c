@@ -328,13 +328,10 @@ static void mc__list_move(struct mc__view *w, struct mc__vent *v)
     *(n ? &n->prev : &w->lv[0].tail) = v;
 }
 
-/* Rekeys @v from its client (V2). An entry whose new key still sorts
+/* Gives @v the key (@share, @count). An entry whose new key still sorts
  * between its neighbours stays where it is on every list. */
-static void mc__vent_refresh(mc_engine_t *e, struct mc__vent *v)
+static void mc__vent_rekey(struct mc__vent *v, double share, uint64_t count)
 {
-    double share;
-    uint64_t count;
-    mc__vent_key(e, v, &share, &count);
     if (share == v->share && count == v->count)
         return;
     struct mc__vent *p = v->prev, *n = v->next[0];
@@ -354,6 +351,15 @@ static void mc__vent_refresh(mc_engine_t *e, struct mc__vent *v)
     v->share = share;
     v->count = count;
     mc__skip_link(v->view, v);
+}
+
+/* Rekeys @v from its client (V2). */
+static void mc__vent_refresh(mc_engine_t *e, struct mc__vent *v)
+{
+    double share;
+    uint64_t count;
+    mc__vent_key(e, v, &share, &count);
+    mc__vent_rekey(v, share, count);
 }
 
 /* ---- sorters and clients ------------------------------------------------------------ */
@@ -966,9 +972,13 @@ void mc__scales_set(mc_engine_t *e)
 }
 
 /* Adds @q and one allocation to @c for shard @sh (C1): to the client with
- * one shard, to the shard's slot with several. */
-static void mc__client_commit(const mc_engine_t *e, struct mc__shard *sh, struct mc__client *c,
-                              const int64_t *q)
+ * one shard, to the shard's slot with several. With @share, also gives
+ * @c's key for that shard after it (mc__vent_key's): with one shard in the
+ * same pass over the dims, each one's share computed as mc__share_of()
+ * does, so the key is the same to the bit. */
+static inline __attribute__((always_inline)) void
+mc__client_commit(const mc_engine_t *e, struct mc__shard *sh, struct mc__client *c,
+                  const int64_t *q, double *share, uint64_t *count)
 {
     if (c->slots) {
         struct mc__cslot *sl = mc__slot(e, c, sh->id);
@@ -977,11 +987,25 @@ static void mc__client_commit(const mc_engine_t *e, struct mc__shard *sh, struct
         for (uint32_t i = 0; i < e->nlive; i++)
             sl->alloc[i] += q[e->live[i]];
         sl->count++;
+        if (share)
+            mc__vent_key(e, &c->vents[sh->id], share, count);
         return;
     }
-    for (uint32_t i = 0; i < e->nlive; i++) /* q is zero beyond the live dims */
-        c->alloc[e->live[i]] += q[e->live[i]];
+    double s = 0;
+    for (uint32_t i = 0; i < e->nlive; i++) { /* q is zero beyond the live dims */
+        uint32_t d = e->live[i];
+        int64_t a = c->alloc[d] += q[d];
+        if (share) {
+            double x = a > 0 ? (double)a / (double)e->total[d] : 0;
+            if (x > s)
+                s = x;
+        }
+    }
     c->count++;
+    if (share) {
+        *share = s / c->weight;
+        *count = c->count;
+    }
 }
 
 /* Commits the allocation @q to the fwrole of view entry @v, the first
@@ -989,8 +1013,10 @@ static void mc__client_commit(const mc_engine_t *e, struct mc__shard *sh, struct
  * role's path (C1), and rekeys their entries (V2). Context: @v's shard. */
 void mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const int64_t *q)
 {
-    mc__client_commit(e, sh, v->c, q);
-    mc__vent_refresh(e, v);
+    double share;
+    uint64_t count;
+    mc__client_commit(e, sh, v->c, q, &share, &count);
+    mc__vent_rekey(v, share, count);
     /* the next visit that reaches this view (of fwroles) starts at its new
      * first entry, whose lines were last read about a view's length of
      * offers ago: ask for them now, a few visits before they are needed (its
@@ -1009,14 +1035,16 @@ void mc__commit(mc_engine_t *e, struct mc__shard *sh, struct mc__vent *v, const 
     struct mc__client *chain[MC__CHAIN_MAX];
     bool later = false;
     for (uint32_t i = 0, n = mc__role_chain(role, chain); i < n; i++) {
-        mc__client_commit(e, sh, chain[i], q);
         /* an entry that is not ordered competes with nothing this cycle:
          * mc__rekey_due() (one shard) or the next cycle's refresh (several)
          * rekeys it (V2) */
-        if (chain[i]->ordered)
-            mc__vent_refresh(e, &chain[i]->vents[sh->id]);
-        else
+        if (chain[i]->ordered) {
+            mc__client_commit(e, sh, chain[i], q, &share, &count);
+            mc__vent_rekey(&chain[i]->vents[sh->id], share, count);
+        } else {
+            mc__client_commit(e, sh, chain[i], q, NULL, NULL);
             later = true;
+        }
     }
     if (later && e->nshards == 1 && !role->rekey_due) {
         role->rekey_due = true;
