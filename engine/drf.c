@@ -95,6 +95,13 @@
 
 /* ---- keys ------------------------------------------------------------------------- */
 
+/* Name @d's share of @a allocated units: the one expression every share is
+ * made of, so that shares computed in different passes agree to the bit. */
+static inline double mc__dim_share(const mc_engine_t *e, uint32_t d, int64_t a)
+{
+    return a > 0 ? (double)a / (double)e->total[d] : 0;
+}
+
 /* The share of @alloc, plus @part (NULL: none; by live index, a slot's)
  * counted @scale per unit (V2): max over names of alloc / total + part *
  * scale, / @weight. With no part, the exact share; a part of zero adds
@@ -106,7 +113,7 @@ mc__share_plus(const mc_engine_t *e, const int64_t *alloc, const int64_t *part, 
     double s = 0;
     for (uint32_t i = 0; i < e->nlive; i++) {
         uint32_t d = e->live[i];
-        double x = alloc[d] > 0 ? (double)alloc[d] / (double)e->total[d] : 0;
+        double x = mc__dim_share(e, d, alloc[d]);
         if (part && part[i] > 0)
             x += (double)part[i] * scale[d];
         if (x > s)
@@ -974,8 +981,7 @@ void mc__scales_set(mc_engine_t *e)
 /* Adds @q and one allocation to @c for shard @sh (C1): to the client with
  * one shard, to the shard's slot with several. With @share, also gives
  * @c's key for that shard after it (mc__vent_key's): with one shard in the
- * same pass over the dims, each one's share computed as mc__share_of()
- * does, so the key is the same to the bit. */
+ * same pass over the dims (mc__dim_share, as mc__share_plus takes them). */
 static inline __attribute__((always_inline)) void
 mc__client_commit(const mc_engine_t *e, struct mc__shard *sh, struct mc__client *c,
                   const int64_t *q, double *share, uint64_t *count)
@@ -995,11 +1001,8 @@ mc__client_commit(const mc_engine_t *e, struct mc__shard *sh, struct mc__client 
     for (uint32_t i = 0; i < e->nlive; i++) { /* q is zero beyond the live dims */
         uint32_t d = e->live[i];
         int64_t a = c->alloc[d] += q[d];
-        if (share) {
-            double x = a > 0 ? (double)a / (double)e->total[d] : 0;
-            if (x > s)
-                s = x;
-        }
+        if (share && mc__dim_share(e, d, a) > s)
+            s = mc__dim_share(e, d, a);
     }
     c->count++;
     if (share) {

@@ -1307,23 +1307,22 @@ static void mc__call(mc_engine_t *e)
 
 /* Hands the cycle's decisions to the offer callback, one batch per framework:
  * shard 0's in decision order, then shard 1's, and so on (the order of the
- * shards' lists of batches); frees them. */
+ * shards' lists of batches); frees the vectors the decisions own and keeps
+ * the batches for the shard's next cycle. */
 static void mc__publish(mc_engine_t *e)
 {
     if (e->cfg.on_offers)
         mc__call(e);
     for (uint32_t k = 0; k < e->nshards; k++) {
         struct mc__shard *sh = &e->shards[k];
-        if (sh->chunks) /* the batches of this cycle are kept for the next, no others */
-            mc__chunks_free(sh->spare);
-        for (struct mc__chunk *c = sh->chunks, *next; c; c = next) {
-            next = c->next;
-            for (uint32_t j = 0; sh->owns && j < c->n; j++)
+        for (struct mc__chunk *c = sh->owns ? sh->chunks : NULL; c; c = c->next)
+            for (uint32_t j = 0; j < c->n; j++)
                 if (!c->d[j].borrowed)
                     mc_res_fini(&c->d[j].res);
+        if (sh->chunks) { /* kept for the next cycle, and no older ones (sh->spare) */
+            mc__chunks_free(sh->spare);
+            sh->spare = sh->chunks; /* linked by next, the last NULL (mc__chunk_keep) */
         }
-        if (sh->chunks) /* linked by next, the last one's NULL (mc__chunk_keep) */
-            sh->spare = sh->chunks;
         sh->chunks = NULL;
         sh->chunks_end = &sh->chunks;
     }

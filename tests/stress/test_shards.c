@@ -269,10 +269,11 @@ static void collect(void *arg, const struct mc_fw_info *fw)
     s->share[s->n++] = fw->share;
 }
 
-/* @nagents agents of two kinds (a00000 ...: two in three cpus:4;mem:4096
- * with ports, one in three cpus:1;mem:12288) and @nfws frameworks (f00 ...)
- * spread over @nroles roles r0 ... (role i has weight i + 1). */
-static void mixed_cluster(mc_engine_t *e, int nagents, int nfws, int nroles)
+/* @nagents agents (a00000 ...) and @nfws frameworks (f00 ...) spread over
+ * @nroles roles r0 ... (role i has weight i + 1). The agents are of two
+ * kinds (two in three cpus:4;mem:4096 with ports, one in three
+ * cpus:1;mem:12288), or with @one_kind all cpus:4;mem:4096. */
+static void cluster(mc_engine_t *e, int nagents, int nfws, int nroles, bool one_kind)
 {
     char id[32], role[16];
     for (int r = 0; r < nroles; r++) {
@@ -281,7 +282,10 @@ static void mixed_cluster(mc_engine_t *e, int nagents, int nfws, int nroles)
     }
     for (int i = 0; i < nagents; i++) {
         snprintf(id, sizeof(id), "a%05d", i);
-        add_agent(e, id, i % 3 ? "cpus:4;mem:4096;ports:[31000-31010]" : "cpus:1;mem:12288");
+        add_agent(e, id,
+                  one_kind ? "cpus:4;mem:4096"
+                  : i % 3  ? "cpus:4;mem:4096;ports:[31000-31010]"
+                           : "cpus:1;mem:12288");
     }
     for (int f = 0; f < nfws; f++) {
         snprintf(id, sizeof(id), "f%02d", f);
@@ -291,18 +295,17 @@ static void mixed_cluster(mc_engine_t *e, int nagents, int nfws, int nroles)
     }
 }
 
-/* One cycle over @nagents agents of two kinds and @nfws frameworks in @nroles
- * roles (role i has weight i + 1); returns the frameworks' final shares and
- * the cycle's own fairness-error figure. With @late, the frameworks then
- * decline the offers of every other agent and a framework "late" joins role
- * r0, so the next cycle starts from unequal shares: what it returns is of
- * that second cycle. */
-static double run_once(unsigned shards, int nagents, int nfws, int nroles, bool late,
-                       struct shares *out)
+/* One cycle, seeded with @seed, over cluster()'s agents and frameworks;
+ * returns the frameworks' final shares and the cycle's own fairness-error
+ * figure. With @late, the frameworks then decline the offers of every
+ * other agent and a framework "late" joins role r0, so the next cycle
+ * starts from unequal shares: what it returns is of that second cycle. */
+static double run_once(unsigned shards, uint64_t seed, int nagents, int nfws, int nroles,
+                       bool one_kind, bool late, struct shares *out)
 {
     struct log l = {.n = 0, .now = 0};
-    mc_engine_t *e = make(shards, &l, 42);
-    mixed_cluster(e, nagents, nfws, nroles);
+    mc_engine_t *e = make(shards, &l, seed);
+    cluster(e, nagents, nfws, nroles, one_kind);
     struct mc_cycle_stats st;
     assert_int_equal(mc_engine_allocate(e, &st), MC_OK);
     assert_int_equal(st.offers, (uint64_t)nagents); /* every agent offered once */
@@ -331,7 +334,7 @@ static double run_once(unsigned shards, int nagents, int nfws, int nroles, bool 
 static void fairness_case(int nagents, int nfws, int nroles, bool late)
 {
     struct shares one, many;
-    double fe = run_once(1, nagents, nfws, nroles, late, &one);
+    double fe = run_once(1, 42, nagents, nfws, nroles, false, late, &one);
     assert_true(fe == 0);
     /* the largest dominant share one agent adds: cpus:4 of the cluster's cpus,
      * or mem:12288 of its mem (the smallest weight is 1) */
@@ -339,7 +342,7 @@ static void fairness_case(int nagents, int nfws, int nroles, bool late)
     double delta = fmax(4.0 / (4.0 * big + small), 12288.0 / (4096.0 * big + 12288.0 * small));
     for (unsigned i = 1; i < sizeof(shard_counts) / sizeof(shard_counts[0]); i++) {
         unsigned s = shard_counts[i];
-        fe = run_once(s, nagents, nfws, nroles, late, &many);
+        fe = run_once(s, 42, nagents, nfws, nroles, false, late, &many);
         assert_int_equal(many.n, one.n);
         double gap = 0;
         for (int k = 0; k < one.n; k++) {
@@ -361,34 +364,6 @@ static void fairness_case(int nagents, int nfws, int nroles, bool late)
     }
 }
 
-/* Every framework's share after one cycle over @nagents agents of one kind
- * (cpus:4;mem:4096) and @nfws frameworks of one role, on @shards shards. */
-static void one_kind_shares(unsigned shards, uint64_t seed, int nagents, int nfws,
-                            struct shares *out)
-{
-    struct log l = {.n = 0, .now = 0};
-    mc_engine_t *e = make(shards, &l, seed);
-    char id[32];
-    assert_int_equal(mc_engine_role_set(e, "r0", 1, NULL, NULL), MC_OK);
-    for (int i = 0; i < nagents; i++) {
-        snprintf(id, sizeof(id), "a%05d", i);
-        add_agent(e, id, "cpus:4;mem:4096");
-    }
-    const char *rs[] = {"r0"};
-    for (int f = 0; f < nfws; f++) {
-        snprintf(id, sizeof(id), "f%02d", f);
-        assert_int_equal(mc_engine_framework_add(e, id, rs, 1, NULL, 0), MC_OK);
-    }
-    struct mc_cycle_stats st;
-    assert_int_equal(mc_engine_allocate(e, &st), MC_OK);
-    assert_int_equal(st.offers, (uint64_t)nagents);
-    books(e);
-    out->n = 0;
-    mc_engine_frameworks(e, collect, out);
-    log_clear(&l);
-    mc_engine_destroy(e);
-}
-
 /* Where every agent adds the same share δ in every name and the frameworks
  * start equal, shares add up across shards, and the bound on the outcome
  * is a proof, not a measurement (docs/engine.md): one shard ends with
@@ -405,10 +380,10 @@ static void test_fairness_one_kind_is_bounded(void **state)
     double worst[9] = {0};
     for (uint64_t seed = 1; seed <= 12; seed++) {
         struct shares one, many;
-        one_kind_shares(1, seed, AGENTS, FWS, &one);
+        run_once(1, seed, AGENTS, FWS, 1, true, false, &one);
         for (unsigned i = 1; i < sizeof(shard_counts) / sizeof(shard_counts[0]); i++) {
             unsigned s = shard_counts[i];
-            one_kind_shares(s, seed, AGENTS, FWS, &many);
+            run_once(s, seed, AGENTS, FWS, 1, true, false, &many);
             assert_int_equal(many.n, one.n);
             for (int k = 0; k < one.n; k++) {
                 assert_string_equal(one.id[k], many.id[k]);
@@ -734,7 +709,7 @@ static uint64_t transcript(unsigned shards, unsigned threads, uint64_t *offers)
 {
     struct log l = {.n = 0, .now = 0};
     mc_engine_t *e = make_threads(shards, threads, &l, 11);
-    mixed_cluster(e, 600, 12, 3);
+    cluster(e, 600, 12, 3, false);
     uint64_t h = 14695981039346656037ull; /* FNV-1a over every offer's text */
     *offers = 0;
     for (int c = 0; c < 8; c++) {
