@@ -1001,8 +1001,11 @@ mc__client_commit(const mc_engine_t *e, struct mc__shard *sh, struct mc__client 
     for (uint32_t i = 0; i < e->nlive; i++) { /* q is zero beyond the live dims */
         uint32_t d = e->live[i];
         int64_t a = c->alloc[d] += q[d];
-        if (share && mc__dim_share(e, d, a) > s)
-            s = mc__dim_share(e, d, a);
+        if (share) {
+            double x = mc__dim_share(e, d, a);
+            if (x > s)
+                s = x;
+        }
     }
     c->count++;
     if (share) {

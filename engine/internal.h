@@ -424,8 +424,10 @@ struct mc__shard {
     /* shard.c P1: the same batches, listed by the shard as it fills them,
      * and their offers as the callback takes them, grouped by framework by
      * the shard after its visits: framework f's are
-     * recs[fstart[f]] to recs[fstart[f + 1] - 1] (room: P2). Written by the
-     * shard, read by the control thread after done (S2). */
+     * recs[fstart[f]] to recs[fstart[f + 1] - 1] (room: P2). During the
+     * visits fstart[f + 1] counts f's decisions (zeroed when the shard
+     * starts, mc__apply); mc__group turns the counts into starts. Written
+     * by the shard, read by the control thread after done (S2). */
     struct mc__chunk *own, **own_end;
     struct mc_offer *recs;
     uint32_t *fstart;

@@ -1041,10 +1041,11 @@ static bool mc__blocked(const mc_engine_t *e, const struct mc__agent *a)
  * O(offers + frameworks): in parallel with the other shards, and where the
  * decisions are in cache. Allocates nothing, so it cannot fail:
  *   P2. A shard's records have room for every decision it made this cycle
- *       (each batch is allocated after room for its records, mc__prepare)
- *       and fstart for every framework slot (mc__cycle), so what a cycle
- *       decided is published, even when memory ran out during it: no offer
- *       is held that its framework does not hear of. */
+ *       (each batch, kept or allocated, is taken after room for its
+ *       records, mc__prepare) and fstart for every framework slot
+ *       (mc__cycle), so what a cycle decided is published, even when
+ *       memory ran out during it: no offer is held that its framework does
+ *       not hear of. */
 static void mc__group(struct mc__shard *sh)
 {
     mc_engine_t *e = sh->e;
